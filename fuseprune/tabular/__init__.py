@@ -1,0 +1,26 @@
+"""The tabular transformer: codec, GPT-2 model, training, loss and sampling."""
+
+from __future__ import annotations
+
+from fuseprune.tabular.codec import TableCodec
+from fuseprune.tabular.loss import mean_row_nll, tabular_loss_fn
+from fuseprune.tabular.model import PRESETS, ModelPreset, TabularGPT, build_model
+from fuseprune.tabular.sampler import sample_ids, sample_rows
+from fuseprune.tabular.train import TrainConfig, TrainHistory, split_of, train_on_table, train_tabular
+
+__all__ = [
+    "PRESETS",
+    "ModelPreset",
+    "TableCodec",
+    "TabularGPT",
+    "TrainConfig",
+    "TrainHistory",
+    "build_model",
+    "mean_row_nll",
+    "sample_ids",
+    "sample_rows",
+    "split_of",
+    "tabular_loss_fn",
+    "train_on_table",
+    "train_tabular",
+]

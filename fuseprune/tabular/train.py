@@ -1,0 +1,161 @@
+"""Training a TabularGPT: AdamW, warm-up and cosine decay, early stopping on validation loss."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+
+import pandas as pd
+import torch
+
+from fuseprune.config import ConfigMixin, check_range
+from fuseprune.data.table import DEFAULT_HOLDOUT, Table, split_frame
+from fuseprune.progress import Progress, or_null
+from fuseprune.tabular.codec import TableCodec
+from fuseprune.tabular.loss import masked_token_nll, mean_row_nll
+from fuseprune.tabular.model import PRESETS, TabularGPT, build_model
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig(ConfigMixin):
+    """How a TabularGPT is trained."""
+
+    preset: str = field(default="default", metadata={"help": "model size: tiny, default or seed"})
+    max_epochs: int = field(default=200, metadata={"help": "upper bound on passes over the training rows"})
+    batch_size: int = field(default=64, metadata={"help": "rows per optimisation step"})
+    learning_rate: float = field(default=1e-3, metadata={"help": "peak AdamW learning rate"})
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay"})
+    warmup_fraction: float = field(default=0.02, metadata={"help": "fraction of steps with linear warm-up"})
+    validation_fraction: float = field(default=0.1, metadata={"help": "training rows kept aside for early stopping"})
+    patience: int = field(default=10, metadata={"help": "epochs without validation improvement before stopping"})
+    max_minutes: float = field(default=0.0, metadata={"help": "wall-clock budget in minutes (0 = none)"})
+    seed: int = field(default=0, metadata={"help": "seed of initialisation, shuffling and the validation split"})
+
+    def __post_init__(self) -> None:
+        PRESETS.get(self.preset)
+        check_range("max_epochs", self.max_epochs, 1, 100_000)
+        check_range("batch_size", self.batch_size, 1, 1_000_000)
+        check_range("learning_rate", self.learning_rate, 0.0, 1.0, low_open=True)
+        check_range("weight_decay", self.weight_decay, 0.0, 1.0)
+        check_range("warmup_fraction", self.warmup_fraction, 0.0, 1.0)
+        check_range("validation_fraction", self.validation_fraction, 0.0, 0.5, low_open=True)
+        check_range("patience", self.patience, 1, 100_000)
+        check_range("max_minutes", self.max_minutes, 0.0, float("inf"))
+
+
+@dataclass
+class TrainHistory:
+    """What happened during training: validation loss per epoch, best epoch, time."""
+
+    val_loss: list[float] = field(default_factory=list)
+    best_epoch: int = 0
+    seconds: float = 0.0
+    stopped: str = "max_epochs"
+
+
+def train_tabular(
+    train: pd.DataFrame,
+    config: TrainConfig | None = None,
+    *,
+    kinds: dict[str, str] | None = None,
+    codec: TableCodec | None = None,
+    progress: Progress | None = None,
+) -> tuple[TabularGPT, TrainHistory]:
+    """Fit a codec (unless given) and train a TabularGPT on ``train`` rows.
+
+    The best model by validation loss (mean NLL per row, nats) is returned.
+    """
+    config = config or TrainConfig()
+    codec = codec or TableCodec.fit(train, kinds)
+    fit_rows, val_rows = split_frame(train, config.validation_fraction, config.seed)
+    fit_ids, val_ids = codec.encode(fit_rows), codec.encode(val_rows)
+    model = build_model(codec, config.preset, seed=config.seed)
+    history = _fit(model, fit_ids, val_ids, codec, config, or_null(progress))
+    info = {"preset": config.preset, "train_config": config.to_dict(), "history": history.__dict__}
+    return TabularGPT(model.eval(), codec, info), history
+
+
+def _fit(model, fit_ids, val_ids, codec: TableCodec, config: TrainConfig, progress: Progress) -> TrainHistory:
+    generator = torch.Generator().manual_seed(config.seed)
+    steps_per_epoch = math.ceil(len(fit_ids) / config.batch_size)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    scheduler = _warmup_cosine(optimizer, steps_per_epoch * config.max_epochs, config.warmup_fraction)
+    history, best_state, best = TrainHistory(), None, math.inf
+    start = time.perf_counter()
+    progress.start("training", config.max_epochs)
+    for epoch in range(config.max_epochs):
+        model.train()
+        for index in torch.randperm(len(fit_ids), generator=generator).split(config.batch_size):
+            batch = fit_ids[index]
+            loss = masked_token_nll(model(input_ids=batch[:, :-1]).logits, batch, codec).mean()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+        val = mean_row_nll(model, val_ids, codec)
+        history.val_loss.append(val)
+        if val < best:
+            best, history.best_epoch, best_state = val, epoch, copy.deepcopy(model.state_dict())
+        progress.advance(1, val_loss=val, best=best)
+        history.stopped = _stop_reason(history, epoch, config, time.perf_counter() - start)
+        if history.stopped != "running":
+            break
+    progress.stop()
+    history.seconds = time.perf_counter() - start
+    model.load_state_dict(best_state)
+    log.info("trained %d epochs in %.1fs; best validation NLL %.4f at epoch %d (%s)",
+             len(history.val_loss), history.seconds, best, history.best_epoch, history.stopped)
+    return history
+
+
+def _stop_reason(history: TrainHistory, epoch: int, config: TrainConfig, seconds: float) -> str:
+    if epoch - history.best_epoch >= config.patience:
+        return "early_stopping"
+    if config.max_minutes and seconds >= 60 * config.max_minutes:
+        return "time_budget"
+    return "max_epochs" if epoch + 1 == config.max_epochs else "running"
+
+
+def _warmup_cosine(optimizer: torch.optim.Optimizer, total: int, warmup_fraction: float):
+    warmup = max(1, int(total * warmup_fraction))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def train_on_table(
+    table: Table,
+    config: TrainConfig | None = None,
+    *,
+    holdout: float = DEFAULT_HOLDOUT,
+    split_seed: int = 0,
+    progress: Progress | None = None,
+) -> TabularGPT:
+    """Train on the training split of ``table`` and record the split in the model's info.
+
+    The codec is fitted on the whole table: it learns only the value domain
+    (categories, numeric ranges and precision), so held-out rows can always be
+    encoded; the network sees the training rows only.
+    """
+    codec = TableCodec.fit(table.frame, table.kinds)
+    train, _ = table.split(holdout, split_seed)
+    bundle, _ = train_tabular(train, config, codec=codec, progress=progress)
+    bundle.info["data"] = {"source": table.name, "holdout": holdout, "split_seed": split_seed, "kinds": table.kinds}
+    return bundle
+
+
+def split_of(bundle: TabularGPT, table: Table) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The (train, holdout) split ``bundle`` was trained with, applied to ``table``."""
+    bundle.codec.check_columns(table.frame)
+    data = bundle.info.get("data", {})
+    return table.split(data.get("holdout", DEFAULT_HOLDOUT), data.get("split_seed", 0))
