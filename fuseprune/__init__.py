@@ -4,6 +4,7 @@ The public API, stage by stage:
 
 - data: :func:`load_table`, :data:`DATASETS`
 - tabular model: :class:`TableCodec`, :class:`TabularGPT`, :func:`train_on_table`, :func:`sample_rows`
+- scoring: :func:`score_layers`, :func:`score_tabular`, :class:`ScoreTable`
 - evaluation: :func:`evaluate`, :class:`EvaluationRecord`
 """
 
@@ -14,6 +15,7 @@ __version__ = "0.1.0"
 from fuseprune.data import DATASETS, Table, load_table
 from fuseprune.errors import FusepruneError
 from fuseprune.evaluation import EvalConfig, EvaluationRecord, evaluate
+from fuseprune.scoring import ScoreTable, score_layers, score_tabular
 from fuseprune.tabular import TableCodec, TabularGPT, TrainConfig, sample_rows, train_on_table
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "EvalConfig",
     "EvaluationRecord",
     "FusepruneError",
+    "ScoreTable",
     "Table",
     "TableCodec",
     "TabularGPT",
@@ -29,5 +32,7 @@ __all__ = [
     "evaluate",
     "load_table",
     "sample_rows",
+    "score_layers",
+    "score_tabular",
     "train_on_table",
 ]

@@ -119,16 +119,37 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     from fuseprune.tabular import TabularGPT, split_of
 
     bundle = TabularGPT.load(args.model_dir)
-    data = args.data or bundle.info.get("data", {}).get("source")
-    if not data:
-        raise FusepruneError("the model does not record its data; pass --data NAME_OR_CSV.")
-    table = load_table(data, bundle.info.get("data", {}).get("kinds"))
+    table = load_table(_data_of(bundle, args.data))
     train, holdout = split_of(bundle, table)
     config = EvalConfig(seeds=tuple(args.seeds), n_rows=args.rows)
     record = evaluate(bundle, train, holdout, config, data_name=table.name, progress=RichProgress())
     if args.out:
         record.save(args.out)
     _emit(args, record.to_dict(), lambda: record)
+
+
+def cmd_score(args: argparse.Namespace) -> None:
+    """Score every layer of a saved model with importance signals."""
+    from fuseprune.data import load_table
+    from fuseprune.scoring import score_tabular
+    from fuseprune.tabular import TabularGPT, split_of
+
+    bundle = TabularGPT.load(args.model_dir)
+    table = load_table(_data_of(bundle, args.data))
+    train, _ = split_of(bundle, table)
+    signals = None if args.signals in (None, "all") else [s.strip() for s in args.signals.split(",") if s.strip()]
+    scores = score_tabular(bundle, train, signals, n_rows=args.rows, batch_size=args.batch_size,
+                           seed=args.seed, progress=RichProgress())
+    if args.out:
+        (scores.to_json if args.out.endswith(".json") else scores.to_csv)(args.out)
+    _emit(args, scores.to_dict(), lambda: scores)
+
+
+def _data_of(bundle: Any, data: str | None) -> str:
+    data = data or bundle.info.get("data", {}).get("source")
+    if not data:
+        raise FusepruneError("the model does not record its data; pass --data NAME_OR_CSV.")
+    return data
 
 
 def cmd_run(args: argparse.Namespace) -> None:
@@ -191,6 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=_seeds, default=[0, 1, 2], help="sampling seeds, comma-separated (default: 0,1,2)")
     p.add_argument("--rows", type=int, default=0, help="rows sampled per seed (default: the training split size, at most 2000)")
     p.add_argument("--out", help="JSON file for the evaluation record")
+    p = command("score", cmd_score, "score every layer of a saved model with importance signals")
+    p.add_argument("model_dir", help="model folder")
+    p.add_argument("--data", help="data set name or CSV for calibration rows (default: the one the model records)")
+    p.add_argument("--signals", default="all", help="comma-separated signal names, or all (see the list in the README)")
+    p.add_argument("--rows", type=int, default=256, help="calibration rows from the training split (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=64, help="calibration rows per pass (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the row sample and projections (default: %(default)s)")
+    p.add_argument("--out", help="write the score table to this .csv or .json file")
     p = command("run", cmd_run, "the main job: train (or reuse) the default model on the default data and evaluate it")
     p.add_argument("--data", default=DEFAULT_DATASET, help="bundled data set name or CSV path (default: %(default)s)")
     p.add_argument("--preset", default="default", choices=PRESETS.names(), help="model size (default: %(default)s)")

@@ -66,12 +66,18 @@ def read_csv(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise PathNotFoundError(f"CSV file {str(path)!r} does not exist; check the path.")
     try:
-        return pd.read_csv(path)
+        frame = pd.read_csv(path)
+        # pandas renames a repeated header ("a", "a" -> "a", "a.1"), so read the names as written
+        header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0].tolist()
     except pd.errors.EmptyDataError:
         raise DataError(f"CSV file {str(path)!r} is empty; it needs a header row and data rows.") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         first = str(exc).strip().splitlines()[0]
         raise DataError(f"CSV file {str(path)!r} cannot be parsed ({first}); fix the file.") from None
+    duplicated = sorted({name for name in header if name and header.count(name) > 1})
+    if duplicated:
+        raise DataError(f"CSV file {str(path)!r} has duplicate column names {duplicated}; rename them.")
+    return frame
 
 
 def check_frame(frame: pd.DataFrame, name: str) -> None:

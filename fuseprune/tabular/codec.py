@@ -22,7 +22,7 @@ import torch
 from fuseprune.data.columns import infer_column_kinds
 from fuseprune.errors import CodecError, DataError, PathNotFoundError
 from fuseprune.files import write_json_atomic
-from fuseprune.tabular.columns import ColumnCodec
+from fuseprune.tabular.columns import HEAD_PLUS, ColumnCodec
 
 SPECIAL_TOKENS = ("<pad>", "<bos>", "<eos>")
 PAD_ID, BOS_ID, EOS_ID = 0, 1, 2
@@ -112,6 +112,10 @@ class TableCodec:
         for t, ((_, size), offset) in enumerate(zip(self._positions, self._offsets)):
             mask[t, offset : offset + size] = True
         mask[-1, EOS_ID] = True
+        for index, digit, head in self._digit_positions.values():
+            col = self.columns[index]
+            if digit == 0 and head is not None and col.positive is None:  # no number >= 0 was fitted
+                mask[head, int(self._offsets[head]) + col.head.index(HEAD_PLUS)] = False
         return mask
 
     def allowed_next(self, prefix: torch.Tensor, static: torch.Tensor | None = None) -> torch.Tensor:

@@ -8,7 +8,8 @@ Two encodings, as in REaLTabFormer:
   ``k = |x| * 10**decimals``, one position per digit, each position with its
   own ten tokens, after an optional head position for the sign and for a
   missing value. Decoding divides ``k`` by ``10**decimals``; both are exact
-  doubles, so IEEE division returns exactly the original number.
+  doubles (up to 22 decimals; beyond, Python's correctly rounded integer
+  division is used), so the division returns exactly the original number.
 
 Missing values get their own token (``values``) or head token (``digits``).
 """
@@ -27,6 +28,7 @@ from pandas.api import types as ptypes
 from fuseprune.errors import CodecError
 
 MAX_DIGITS = 15  # k < 10**15 < 2**53 stays an exact double
+MAX_EXACT_DECIMALS = 22  # 10.0**22 is the largest power of ten a double holds exactly
 HEAD_PLUS, HEAD_MINUS, HEAD_NA = "+", "-", "NA"
 
 
@@ -61,19 +63,21 @@ class ColumnCodec:
             raise CodecError(f"column {name!r} holds infinite values; replace them with numbers or leave them empty.")
         uniques = pd.unique(present)
         if kind != "numerical" or not numeric or len(uniques) <= max_values:
+            if series.dtype == object:  # pd.unique merges 1, 1.0 and True, which the codec keeps apart
+                uniques = list({_key(v): v for v in _native(present.to_numpy())}.values())
             values = tuple(sorted(_native(uniques), key=_sort_key))
             return cls(name, kind, dtype, "values", values, has_na, categories=categories, ordered=ordered)
         decimals = max(_decimals(v, series.dtype) for v in uniques)
-        scaled = [_scaled(v, decimals, series.dtype) for v in uniques]
-        width = len(str(max(scaled)))
+        scaled = _signed_scaled(present, uniques, decimals)
+        width = len(str(max(k for k, _ in scaled)))
         if width > MAX_DIGITS:
             raise CodecError(
                 f"column {name!r} needs {width} digits at {decimals} decimals (more than {MAX_DIGITS}); "
                 "round it or declare it categorical."
             )
-        negative = np.signbit(np.asarray(uniques, dtype=float))
-        ranges = [_bounds([k for k, neg in zip(scaled, negative) if neg == flag]) for flag in (False, True)]
-        return cls(name, kind, dtype, "digits", (), has_na, decimals, width, bool(negative.any()), None, False, *ranges)
+        ranges = [_bounds([k for k, neg in scaled if neg == flag]) for flag in (False, True)]
+        signed = any(neg for _, neg in scaled)
+        return cls(name, kind, dtype, "digits", (), has_na, decimals, width, signed, None, False, *ranges)
 
     @property
     def head(self) -> tuple[str, ...]:
@@ -177,7 +181,11 @@ class ColumnCodec:
         scaled = (digits * powers[None, :]).sum(axis=1)
         sign = np.where(head == (self.head.index(HEAD_MINUS) if self.signed else -1), -1.0, 1.0)
         missing = head == (self.head.index(HEAD_NA) if self.has_na else -1)
-        numbers = sign * (scaled.astype(np.float64) / 10.0**self.decimals)
+        if self.decimals <= MAX_EXACT_DECIMALS:
+            magnitude = scaled.astype(np.float64) / 10.0**self.decimals
+        else:  # 10.0**decimals would be rounded (or overflow); Python's int / int rounds correctly
+            magnitude = np.array([int(k) / 10**self.decimals for k in scaled], dtype=np.float64)
+        numbers = sign * magnitude
         return self._restore(numbers, missing)
 
     def _restore(self, data: np.ndarray, missing: np.ndarray) -> pd.Series:
@@ -186,7 +194,7 @@ class ColumnCodec:
             cat = pd.Categorical(data, categories=list(self.categories), ordered=self.ordered)
             return pd.Series(cat, name=self.name)
         dtype = self.dtype
-        if missing.any() and dtype.startswith(("int", "uint", "bool")):
+        if missing.any() and (dtype == "bool" or dtype.startswith(("int", "uint"))):  # not "boolean"
             dtype = "boolean" if dtype == "bool" else dtype.capitalize().replace("Uint", "UInt")
         data = np.array(data, dtype=object)
         data[missing] = None if ptypes.is_extension_array_dtype(pd.api.types.pandas_dtype(dtype)) else np.nan
@@ -230,6 +238,15 @@ def _sort_key(value: Any) -> tuple[str, Any]:
 
 def _bounds(scaled: list[int]) -> tuple[int, int] | None:
     return (min(scaled), max(scaled)) if scaled else None
+
+
+def _signed_scaled(present: pd.Series, uniques: Any, decimals: int) -> set[tuple[int, bool]]:
+    """``(|x| * 10**decimals, sign bit)`` of every distinct number, keeping 0.0 and -0.0 apart."""
+    pairs = {(_scaled(v, decimals, present.dtype), bool(np.signbit(float(v)))) for v in uniques}
+    if ptypes.is_float_dtype(present.dtype):  # pd.unique keeps only the first of 0.0 and -0.0
+        numbers = present.to_numpy(dtype=float)
+        pairs |= {(0, bool(sign)) for sign in np.signbit(numbers[numbers == 0])}
+    return pairs
 
 
 def _decimals(value: float, dtype: Any) -> int:

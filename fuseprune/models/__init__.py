@@ -1,0 +1,16 @@
+"""Architecture adapters: where each model keeps its layer stack and how to skip layers."""
+
+from __future__ import annotations
+
+from fuseprune.models.adapters import LayerAdapter, SkippedLayer, get_adapter
+from fuseprune.models.architectures import ARCHITECTURES, OBJECTIVES, ArchitectureSpec, supported_architectures
+
+__all__ = [
+    "ARCHITECTURES",
+    "OBJECTIVES",
+    "ArchitectureSpec",
+    "LayerAdapter",
+    "SkippedLayer",
+    "get_adapter",
+    "supported_architectures",
+]

@@ -1,0 +1,80 @@
+"""The command line as a user meets it: exit codes, tables or JSON, one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from fuseprune.cli import main
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_datasets_lists_the_bundled_sets_as_json(capsys):
+    code, out, _ = run_cli(capsys, "datasets", "--json")
+    names = [d["name"] for d in json.loads(out)]
+    assert code == 0 and len(names) >= 9 and "breast-cancer-wisconsin" in names
+
+
+def test_train_sample_evaluate(capsys, tmp_path):
+    model_dir = tmp_path / "model"
+    code, out, _ = run_cli(capsys, "train", "--data", "iris", "--preset", "tiny", "--max-epochs", "2", "--out", str(model_dir), "--json")
+    assert code == 0 and json.loads(out)["model_dir"] == str(model_dir)
+    code, out, _ = run_cli(capsys, "sample", str(model_dir), "--rows", "25", "--out", str(tmp_path / "rows.csv"))
+    rows = pd.read_csv(tmp_path / "rows.csv")
+    assert code == 0 and len(rows) == 25 and list(rows.columns)[-1] == "Species"
+    code, out, _ = run_cli(capsys, "evaluate", str(model_dir), "--seeds", "0", "--rows", "50", "--json")
+    record = json.loads(out)
+    assert code == 0 and record["data"] == "iris" and record["n_rows"] == 50 and 0 < record["quality"] <= 1
+
+
+def test_run_trains_then_reuses_the_teacher(capsys, tmp_path):
+    argv = ["run", "--preset", "tiny", "--out", str(tmp_path / "run"), "--json"]
+    code, out, _ = run_cli(capsys, *argv)
+    first = json.loads(out)
+    assert code == 0 and first["reused_teacher"] is False
+    assert (tmp_path / "run" / "evaluation.json").is_file()
+    code, out, _ = run_cli(capsys, *argv)
+    second = json.loads(out)
+    assert second["reused_teacher"] is True
+    assert second["evaluation"]["holdout_nll"] == first["evaluation"]["holdout_nll"]
+
+
+def test_score_prints_every_signal_and_writes_the_table(capsys, tmp_path, tiny_model_dir):
+    out_file = tmp_path / "scores.csv"
+    code, out, _ = run_cli(capsys, "score", str(tiny_model_dir), "--rows", "32", "--out", str(out_file), "--json")
+    payload = json.loads(out)
+    assert code == 0 and payload["num_layers"] == 2
+    assert len(payload["scores"]) == 13 and out_file.is_file()
+    code, out, _ = run_cli(capsys, "score", str(tiny_model_dir), "--rows", "32", "--signals", "taylor,random")
+    assert code == 0 and "taylor" in out and "random" in out and "keep score" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--data", "nope", "--out", "{tmp}/m"], "unknown data set 'nope'"),
+        (["train", "--data", "{tmp}/missing.csv", "--out", "{tmp}/m"], "does not exist"),
+        (["train", "--column-type", "class", "--out", "{tmp}/m"], "column type must look like NAME=KIND"),
+        (["train", "--column-type", "class=date", "--out", "{tmp}/m"], "column type for 'class' must be one of"),
+        (["sample", "{tmp}/no-model"], "model folder"),
+        (["evaluate", "{model}", "--data", "iris"], "data columns do not match the model's codec"),
+        (["score", "{model}", "--signals", "bogus"], "unknown signal 'bogus'; known signals: act_norm"),
+        (["score", "{model}", "--data", "iris"], "data columns do not match the model's codec"),
+        (["score", "{tmp}/no-model"], "does not exist"),
+        (["score", "{model}", "--rows", "0"], "`n_rows` must be at least 1"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(capsys, tmp_path, tiny_model_dir, argv, message):
+    argv = [a.format(tmp=tmp_path, model=tiny_model_dir) for a in argv]
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "m").exists()
