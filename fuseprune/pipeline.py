@@ -8,18 +8,15 @@ Everything lands in one run folder::
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fuseprune.config import ConfigMixin, check_range
 from fuseprune.data import DEFAULT_DATASET, DEFAULT_HOLDOUT, load_table
-from fuseprune.errors import FusepruneError
 from fuseprune.evaluation import EvalConfig, EvaluationRecord, evaluate
 from fuseprune.progress import Progress
-from fuseprune.tabular import TabularGPT, TrainConfig, split_of, train_on_table
-
-log = logging.getLogger(__name__)
+from fuseprune.tabular import TrainConfig, split_of
+from fuseprune.tabular.cache import load_or_train
 
 
 @dataclass(frozen=True)
@@ -52,29 +49,11 @@ def run_main(config: RunConfig, progress: Progress | None = None) -> RunResult:
     table = load_table(config.data)
     train_config = TrainConfig(preset=config.preset, seed=config.seed)
     teacher_dir = Path(config.out) / "teacher"
-    bundle = None if config.retrain else _reusable(teacher_dir, config, train_config)
-    reused = bundle is not None
-    if bundle is None:
-        bundle = train_on_table(table, train_config, holdout=config.holdout, split_seed=config.split_seed, progress=progress)
-        bundle.save(teacher_dir)
+    bundle, reused = load_or_train(
+        table, train_config, teacher_dir, holdout=config.holdout, split_seed=config.split_seed,
+        retrain=config.retrain, progress=progress,
+    )
     train, holdout = split_of(bundle, table)
     record = evaluate(bundle, train, holdout, EvalConfig(), data_name=table.name, progress=progress)
     record.save(Path(config.out) / "evaluation.json")
     return RunResult(teacher_dir, reused, record)
-
-
-def _reusable(folder: Path, config: RunConfig, train_config: TrainConfig) -> TabularGPT | None:
-    """The teacher in ``folder`` if it was trained exactly as ``config`` asks, else None."""
-    if not (folder / "config.json").is_file():
-        return None
-    try:
-        bundle = TabularGPT.load(folder)
-    except FusepruneError as exc:
-        log.warning("not reusing %s: %s", folder, exc)
-        return None
-    data = bundle.info.get("data", {})
-    wanted = {"source": config.data, "holdout": config.holdout, "split_seed": config.split_seed}
-    same = all(data.get(k) == v for k, v in wanted.items()) and bundle.info.get("train_config") == train_config.to_dict()
-    if same:
-        log.info("reusing the teacher in %s", folder)
-    return bundle if same else None
