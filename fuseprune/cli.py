@@ -145,6 +145,38 @@ def cmd_score(args: argparse.Namespace) -> None:
     _emit(args, scores.to_dict(), lambda: scores)
 
 
+def cmd_fuse_build_bank(args: argparse.Namespace) -> None:
+    """Build (or resume) a fusion bank along the ablation oracle's path on many teachers."""
+    from fuseprune.fusion.build import BankConfig, build_bank
+
+    config = BankConfig(datasets=tuple(_names(args.datasets)), seeds=tuple(args.seeds), preset=args.preset,
+                        calibration_rows=args.calibration_rows, teachers=args.teachers)
+    bank = build_bank(config, args.out, progress=RichProgress())
+    payload = {"out": args.out, "rows": len(bank.frame), "datasets": bank.datasets, "signals": bank.signals}
+    rows = [("bank", args.out), ("rows", len(bank.frame)), ("data sets", ", ".join(bank.datasets)),
+            ("seeds", ", ".join(map(str, config.seeds))), ("signals", len(bank.signals))]
+    _emit(args, payload, lambda: _table("fusion bank", ["", ""], rows))
+
+
+def cmd_fuse_validate(args: argparse.Namespace) -> None:
+    """Leave-one-dataset-out validation of every strategy on a bank."""
+    from fuseprune.fusion import FusionBank, validate
+
+    result = validate(FusionBank.load(args.bank))
+    payload = {"summary": result.summary(), "table": result.table.to_dict(orient="records")}
+    _emit(args, payload, lambda: result)
+    if not args.json:
+        summary = result.summary()
+        out.print(f"forest fusion {summary['fusion-rf']:+.3f}, linear fusion {summary['fusion-lr']:+.3f}, "
+                  f"random {summary['random']:+.3f}, average single signal {summary['average_single_signal']:+.3f}, "
+                  f"best single signal {summary['best_single_signal']} {summary['best_single_signal_spearman']:+.3f}; "
+                  f"forest beats the best single signal on: {', '.join(summary['fusion-rf_beats_best_single_on']) or 'none'}")
+
+
+def _names(text: str) -> list[str]:
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
 def _data_of(bundle: Any, data: str | None) -> str:
     data = data or bundle.info.get("data", {}).get("source")
     if not data:
@@ -220,6 +252,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64, help="calibration rows per pass (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the row sample and projections (default: %(default)s)")
     p.add_argument("--out", help="write the score table to this .csv or .json file")
+    fuse = sub.add_parser("fuse", help="fusion banks and their validation", description="fusion banks and their validation")
+    fuse_sub = fuse.add_subparsers(dest="fuse_command", required=True, metavar="FUSE_COMMAND")
+    from fuseprune.fusion.build import BankConfig, DEFAULT_BANK_DATASETS
+
+    p = fuse_sub.add_parser("build-bank", help="build or resume a fusion bank", description=cmd_fuse_build_bank.__doc__)
+    p.set_defaults(func=cmd_fuse_build_bank)
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.add_argument("--datasets", default=",".join(DEFAULT_BANK_DATASETS), help="comma-separated data sets (default: ten bundled sets)")
+    p.add_argument("--seeds", type=_seeds, default=[0, 1], help=BankConfig.help_of("seeds"))
+    p.add_argument("--preset", default="default", choices=PRESETS.names(), help=BankConfig.help_of("preset"))
+    p.add_argument("--calibration-rows", type=int, default=256, help=BankConfig.help_of("calibration_rows"))
+    p.add_argument("--teachers", default="runs/teachers", help=BankConfig.help_of("teachers"))
+    p.add_argument("--out", required=True, help="bank CSV to write (resumed if it exists)")
+    p = fuse_sub.add_parser("validate", help="leave-one-dataset-out validation of every strategy", description=cmd_fuse_validate.__doc__)
+    p.set_defaults(func=cmd_fuse_validate)
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.add_argument("bank", help="bank CSV")
     p = command("run", cmd_run, "the main job: train (or reuse) the default model on the default data and evaluate it")
     p.add_argument("--data", default=DEFAULT_DATASET, help="bundled data set name or CSV path (default: %(default)s)")
     p.add_argument("--preset", default="default", choices=PRESETS.names(), help="model size (default: %(default)s)")

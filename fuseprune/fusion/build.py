@@ -1,0 +1,120 @@
+"""Building a fusion bank: follow the ablation oracle's pruning path on many teachers, recording everything.
+
+For every (data set, seed) a teacher is trained (or reused from the teacher
+cache). Then, step by step until two layers remain: score every layer of the
+current model with every signal on calibration rows from the training split,
+measure each layer's impact (the increase in holdout NLL when it alone is
+skipped), write one bank row per layer, and remove the layer the oracle picks
+(the one with the smallest impact). Following the oracle's iterative path
+covers both fresh models (step 0, what one-shot plans see) and partly pruned
+ones (what iterative plans see).
+
+The bank is saved after every finished (data set, seed), so an interrupted
+build resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fuseprune.config import ConfigMixin, check_range
+from fuseprune.data import DATASETS, load_table
+from fuseprune.errors import DataError
+from fuseprune.fusion.bank import FusionBank, state_rows
+from fuseprune.progress import Progress, or_null
+from fuseprune.pruning.surgery import remove_layers
+from fuseprune.scoring import ablation_scores, calibration_batches, score_tabular
+from fuseprune.tabular import TabularGPT, TrainConfig, split_of, tabular_loss_fn
+from fuseprune.tabular.cache import load_or_train
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BANK_DATASETS = (
+    "birthwt", "breast-cancer-diagnostic", "breast-cancer-wisconsin", "credit", "diabetes",
+    "health-insurance", "iris", "pima", "titanic", "wine",
+)
+
+
+@dataclass(frozen=True)
+class BankConfig(ConfigMixin):
+    """What goes into a fusion bank."""
+
+    datasets: tuple[str, ...] = field(default=DEFAULT_BANK_DATASETS, metadata={"help": "bundled data sets (or CSV paths)"})
+    seeds: tuple[int, ...] = field(default=(0, 1), metadata={"help": "teacher seeds per data set"})
+    preset: str = field(default="default", metadata={"help": "teacher model size"})
+    calibration_rows: int = field(default=256, metadata={"help": "training rows the signals are computed on"})
+    teachers: str = field(default="runs/teachers", metadata={"help": "folder of the teacher cache"})
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "datasets", tuple(self.datasets))
+        object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
+        if not self.datasets or not self.seeds:
+            raise DataError("a bank needs at least one data set and one seed.")
+        check_range("calibration_rows", self.calibration_rows, 1, float("inf"))
+
+    def provenance(self) -> dict[str, object]:
+        """What the bank header records (the teacher cache location is not part of it)."""
+        return {"preset": self.preset, "datasets": list(self.datasets), "seeds": list(self.seeds),
+                "calibration_rows": self.calibration_rows, "target": "increase in holdout NLL per token"}
+
+
+def build_bank(config: BankConfig, out: str | Path, progress: Progress | None = None) -> FusionBank:
+    """Build (or resume) the bank at ``out`` and return it."""
+    progress = or_null(progress)
+    bank = _resume(out, config)
+    done = set() if bank is None else set(zip(bank.frame["dataset"], bank.frame["seed"]))
+    cells = [(d, s) for d in config.datasets for s in config.seeds]
+    progress.start("building the fusion bank", len(cells))
+    for dataset, seed in cells:
+        if (dataset, seed) not in done:
+            rows = oracle_path_rows(dataset, seed, config)
+            frame = rows if bank is None else pd.concat([bank.frame, rows], ignore_index=True)
+            bank = FusionBank(frame, {**config.provenance(), "command": " ".join(sys.argv[1:]) or "build_bank"})
+            bank.save(out)
+        progress.advance(1, cell=f"{dataset}/{seed}")
+    progress.stop()
+    return bank
+
+
+def _resume(out: str | Path, config: BankConfig) -> FusionBank | None:
+    if not Path(out).is_file():
+        return None
+    bank = FusionBank.load(out)
+    for key in ("preset", "calibration_rows"):
+        if bank.meta.get(key) != getattr(config, key):
+            raise DataError(
+                f"{str(out)!r} was built with {key}={bank.meta.get(key)!r}, not {getattr(config, key)!r}; "
+                "pick another output file or the same options."
+            )
+    log.info("resuming %s: %d rows already there", out, len(bank.frame))
+    return bank
+
+
+def oracle_path_rows(dataset: str, seed: int, config: BankConfig) -> pd.DataFrame:
+    """Bank rows of one teacher along the ablation oracle's removal path."""
+    table = load_table(dataset)
+    name = Path(dataset).stem if dataset not in DATASETS else dataset
+    folder = Path(config.teachers) / f"{name}-{config.preset}-seed{seed}"
+    teacher, _ = load_or_train(table, TrainConfig(preset=config.preset, seed=seed), folder)
+    train, holdout = split_of(teacher, table)
+    holdout_batches = calibration_batches(teacher.codec, holdout, n_rows=len(holdout), batch_size=256)
+    loss_fn, model = tabular_loss_fn(teacher.codec), teacher.model
+    total = model.config.n_layer
+    original, frames = list(range(total)), []
+    for step in range(total - 1):
+        state = TabularGPT(model, teacher.codec)
+        scores = score_tabular(state, train, None, n_rows=config.calibration_rows, seed=seed)
+        impact = ablation_scores(model, holdout_batches, loss_fn=loss_fn).raw
+        keep = {s.name: s.keep for s in scores}
+        frames.append(state_rows(dataset, seed, step, original, keep, impact, total))
+        drop = int(np.argmin(impact))
+        model = remove_layers(model, [drop])
+        original.pop(drop)
+    log.info("%s seed %d: oracle removal order %s", dataset, seed, [r["layer"].iloc[int(np.argmin(r["impact"]))] for r in frames])
+    return pd.concat(frames, ignore_index=True)
