@@ -1,6 +1,8 @@
 """FusionBank: the table fusion models learn from.
 
-One row per (data set, seed, pruning step, layer). Each row holds every
+One row per (data set, seed, pruning step, layer), with the weights hash of
+the model in that state (so a model whose rows are in the bank is recognised
+and not ranked by a fusion fitted on itself). Each row holds every
 signal's keep score for that layer, normalised within its model state (the
 model after ``step`` layers were removed), the layer's relative depth in that
 state, the fraction of the original layers already removed, and the target:
@@ -30,7 +32,7 @@ from fuseprune.scoring import SIGNALS
 
 BANK_VERSION = 1
 HEADER_PREFIX = "# fuseprune-bank "
-ID_COLUMNS = ("dataset", "seed", "step", "layer")
+ID_COLUMNS = ("dataset", "seed", "step", "layer", "model_sha256")
 CONTEXT_FEATURES = ("depth", "removed_fraction")
 TARGET, IMPACT = "target", "impact"
 STATE = ("dataset", "seed", "step")
@@ -64,6 +66,10 @@ class FusionBank:
     def features(self, signals: Sequence[str] | None = None) -> list[str]:
         """Feature columns for fitting: the signals, then the context features."""
         return list(signals or self.signals) + list(CONTEXT_FEATURES)
+
+    def contains_model(self, weights_sha256: str) -> bool:
+        """Whether any row was measured on the model with these weights (the leakage guard)."""
+        return bool((self.frame["model_sha256"] == weights_sha256).any())
 
     def only(self, datasets: Iterable[str]) -> FusionBank:
         """The rows of the given data sets."""
@@ -123,7 +129,7 @@ def check_bank_frame(frame: pd.DataFrame) -> None:
 
 def state_rows(
     dataset: str, seed: int, step: int, original_layers: Sequence[int], keep: dict[str, Sequence[float]],
-    impact: Sequence[float], total_layers: int,
+    impact: Sequence[float], total_layers: int, model_sha256: str = "",
 ) -> pd.DataFrame:
     """Bank rows of one model state.
 
@@ -135,12 +141,13 @@ def state_rows(
         keep: Signal name -> keep score of each current layer.
         impact: Measured increase in holdout NLL per row when each layer alone is removed.
         total_layers: Layer count of the unpruned model.
+        model_sha256: Weights hash of the model in this state (for the leakage guard).
     """
     from fuseprune.scoring import normalise
 
     n = len(original_layers)
     frame = pd.DataFrame({
-        "dataset": dataset, "seed": seed, "step": step, "layer": list(original_layers),
+        "dataset": dataset, "seed": seed, "step": step, "layer": list(original_layers), "model_sha256": model_sha256,
         **{name: list(values) for name, values in keep.items()},
         "depth": [i / (n - 1) if n > 1 else 0.0 for i in range(n)],
         "removed_fraction": step / total_layers,

@@ -28,6 +28,7 @@ from fuseprune.data import DATASETS, load_table
 from fuseprune.errors import DataError
 from fuseprune.fusion.bank import FusionBank, state_rows
 from fuseprune.progress import Progress, or_null
+from fuseprune.pruning.fingerprint import weights_sha256
 from fuseprune.pruning.surgery import remove_layers
 from fuseprune.scoring import ablation_scores, calibration_batches, score_tabular
 from fuseprune.tabular import TabularGPT, TrainConfig, split_of, tabular_loss_fn
@@ -112,7 +113,7 @@ def oracle_path_rows(dataset: str, seed: int, config: BankConfig) -> pd.DataFram
         scores = score_tabular(state, train, None, n_rows=config.calibration_rows, seed=seed)
         impact = ablation_scores(model, holdout_batches, loss_fn=loss_fn).raw
         keep = {s.name: s.keep for s in scores}
-        frames.append(state_rows(dataset, seed, step, original, keep, impact, total))
+        frames.append(state_rows(dataset, seed, step, original, keep, impact, total, weights_sha256(model.state_dict())))
         drop = int(np.argmin(impact))
         model = remove_layers(model, [drop])
         original.pop(drop)

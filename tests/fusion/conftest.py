@@ -17,6 +17,7 @@ def synthetic_bank(target, datasets=("a", "b", "c"), seeds=(0, 1), layers=6, see
             for step in range(layers - 1):
                 n = layers - step
                 frame = pd.DataFrame({name: rng.random(n) for name in SIGNALS.names()})
+                frame.insert(0, "model_sha256", f"{dataset}{s}{step}")
                 frame.insert(0, "layer", range(n))
                 frame.insert(0, "step", step)
                 frame.insert(0, "seed", s)
