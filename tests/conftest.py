@@ -10,6 +10,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _one_thread() -> None:
+    """Tiny models run fastest on one thread (and CI's two cores are not oversubscribed)."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _quiet_transformers() -> None:
     from transformers.utils import logging as hf_logging
 

@@ -1,0 +1,41 @@
+"""Distillation of a pruned student from its teacher: the loss, a tabular loop, any loop, transformers.
+
+- :class:`DistillationLoss` (configured by :class:`DistillConfig`): soft teacher
+  targets, data cross-entropy and optional hidden-state alignment.
+- :func:`distill_tabular`: the resumable loop for :class:`~fuseprune.tabular.TabularGPT`.
+- :func:`distill_step`: one step for a hand-written loop.
+- :class:`DistillationCallback` (plain ``transformers.Trainer``) and :class:`DistillationTrainer`.
+"""
+
+from __future__ import annotations
+
+from fuseprune.distill.callback import DistillationCallback, DistillationTrainer
+from fuseprune.distill.config import DistillConfig
+from fuseprune.distill.distiller import DistillHistory, distill_tabular
+from fuseprune.distill.layers import LayerOutputs
+from fuseprune.distill.losses import (
+    HIDDEN_LOSSES,
+    DistillationLoss,
+    LossParts,
+    check_layer_map,
+    token_ce,
+    token_kl,
+)
+from fuseprune.distill.step import distill_step, distillation_parts
+
+__all__ = [
+    "HIDDEN_LOSSES",
+    "DistillConfig",
+    "DistillHistory",
+    "DistillationCallback",
+    "DistillationLoss",
+    "DistillationTrainer",
+    "LayerOutputs",
+    "LossParts",
+    "check_layer_map",
+    "distill_step",
+    "distill_tabular",
+    "distillation_parts",
+    "token_ce",
+    "token_kl",
+]
