@@ -85,6 +85,12 @@ class LayerAdapter:
         return tuple(f for f in self.spec.per_layer_fields if getattr(config, f, None) is not None)
 
     @property
+    def layer_boundary_fields(self) -> tuple[str, ...]:
+        """Config fields holding a layer-index boundary that exist and are integers on this model."""
+        config = getattr(self.model, "config", None)
+        return tuple(f for f in self.spec.layer_boundary_fields if isinstance(getattr(config, f, None), int))
+
+    @property
     def objective(self) -> str:
         """Language-model objective of the head: ``"causal"`` or ``"masked"``."""
         return self.spec.objective

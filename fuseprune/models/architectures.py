@@ -30,6 +30,10 @@ class ArchitectureSpec:
         num_layers_field: Config field holding the number of layers.
         per_layer_fields: Config fields holding one entry per layer (to be sliced
             when layers are removed); a field may be absent or ``None`` on a config.
+        layer_boundary_fields: Config fields holding a layer-index boundary (Qwen2's
+            ``max_window_layers``: layers at or above it use sliding attention);
+            surgery sets each to the number of kept layers below the old boundary,
+            so that a list derived from it matches the sliced per-layer lists.
         attention_path: Path of the self-attention module inside one layer whose
             output is ``(attn_output, attn_probs, ...)``; ``None`` if unknown.
         objective: ``"causal"`` (next-token loss) or ``"masked"`` (masked-LM head
@@ -42,6 +46,7 @@ class ArchitectureSpec:
     layer_path: str
     num_layers_field: str
     per_layer_fields: tuple[str, ...] = ()
+    layer_boundary_fields: tuple[str, ...] = ()
     attention_path: str | None = None
     objective: str = "causal"
     forward_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -65,6 +70,7 @@ _LLAMA_FAMILY = ArchitectureSpec(
     layer_path="layers",
     num_layers_field="num_hidden_layers",
     per_layer_fields=("layer_types",),
+    layer_boundary_fields=("max_window_layers",),
     attention_path="self_attn",
     forward_kwargs={"use_cache": False},
 )
