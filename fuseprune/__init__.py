@@ -1,38 +1,63 @@
 """fuseprune: layer pruning with fused importance signals for tabular transformers.
 
-The public API, stage by stage:
+The public API, stage by stage (imported lazily, so ``import fuseprune`` is quick):
 
 - data: :func:`load_table`, :data:`DATASETS`
 - tabular model: :class:`TableCodec`, :class:`TabularGPT`, :func:`train_on_table`, :func:`sample_rows`
 - scoring: :func:`score_layers`, :func:`score_tabular`, :class:`ScoreTable`
+- fusion: :class:`FusionBank`, :class:`LinearFusion`, :class:`ForestFusion`, :func:`validate`
+- pruning: :func:`make_plan`, :func:`make_tabular_plan`, :class:`PrunePlan`, :func:`apply_plan`, :func:`prune_tabular`
+- distillation: :class:`DistillationLoss`, :func:`distill_step`, :func:`distill_tabular`, :class:`DistillationCallback`
 - evaluation: :func:`evaluate`, :class:`EvaluationRecord`
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
 
-from fuseprune.data import DATASETS, Table, load_table
-from fuseprune.errors import FusepruneError
-from fuseprune.evaluation import EvalConfig, EvaluationRecord, evaluate
-from fuseprune.scoring import ScoreTable, score_layers, score_tabular
-from fuseprune.tabular import TableCodec, TabularGPT, TrainConfig, sample_rows, train_on_table
+_EXPORTS = {
+    "DATASETS": "fuseprune.data",
+    "DistillConfig": "fuseprune.distill",
+    "DistillationCallback": "fuseprune.distill",
+    "DistillationLoss": "fuseprune.distill",
+    "EvalConfig": "fuseprune.evaluation",
+    "EvaluationRecord": "fuseprune.evaluation",
+    "ForestFusion": "fuseprune.fusion",
+    "FusepruneError": "fuseprune.errors",
+    "FusionBank": "fuseprune.fusion",
+    "LinearFusion": "fuseprune.fusion",
+    "PrunePlan": "fuseprune.pruning",
+    "ScoreTable": "fuseprune.scoring",
+    "Table": "fuseprune.data",
+    "TableCodec": "fuseprune.tabular",
+    "TabularGPT": "fuseprune.tabular",
+    "TrainConfig": "fuseprune.tabular",
+    "apply_plan": "fuseprune.pruning",
+    "distill_step": "fuseprune.distill",
+    "distill_tabular": "fuseprune.distill",
+    "evaluate": "fuseprune.evaluation",
+    "load_table": "fuseprune.data",
+    "make_plan": "fuseprune.pruning",
+    "make_tabular_plan": "fuseprune.pruning",
+    "prune_tabular": "fuseprune.pruning",
+    "sample_rows": "fuseprune.tabular",
+    "score_layers": "fuseprune.scoring",
+    "score_tabular": "fuseprune.scoring",
+    "train_on_table": "fuseprune.tabular",
+    "validate": "fuseprune.fusion",
+}
 
-__all__ = [
-    "DATASETS",
-    "EvalConfig",
-    "EvaluationRecord",
-    "FusepruneError",
-    "ScoreTable",
-    "Table",
-    "TableCodec",
-    "TabularGPT",
-    "TrainConfig",
-    "__version__",
-    "evaluate",
-    "load_table",
-    "sample_rows",
-    "score_layers",
-    "score_tabular",
-    "train_on_table",
-]
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'fuseprune' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -56,6 +56,30 @@ def test_score_prints_every_signal_and_writes_the_table(capsys, tmp_path, tiny_m
     assert code == 0 and "taylor" in out and "random" in out and "keep score" in out
 
 
+def test_plan_prune_distill_make_a_smaller_model_that_samples(capsys, tmp_path, tiny_model_dir):
+    plan_file, pruned, healed = tmp_path / "plan.json", tmp_path / "pruned", tmp_path / "healed"
+    code, out, _ = run_cli(capsys, "plan", str(tiny_model_dir), "--strategy", "taylor", "--remove", "1",
+                           "--rows", "32", "--out", str(plan_file), "--json")
+    plan = json.loads(out)
+    assert code == 0 and len(plan["remove"]) == 1 and plan_file.is_file()
+    code, out, _ = run_cli(capsys, "prune", str(tiny_model_dir), str(plan_file), "--out", str(pruned), "--json")
+    assert code == 0 and json.loads(out)["layers_after"] == 1
+    code, out, _ = run_cli(capsys, "distill", str(pruned), "--teacher", str(tiny_model_dir), "--out", str(healed),
+                           "--max-epochs", "1", "--json")
+    assert code == 0 and len(json.loads(out)["history"]["val_loss"]) == 1
+    code, out, _ = run_cli(capsys, "sample", str(healed), "--rows", "5", "--json")
+    assert code == 0 and json.loads(out)["rows"] == 5
+
+
+def test_a_plan_for_another_model_is_refused_naming_the_difference(capsys, tmp_path, tiny_model_dir):
+    plan_file = tmp_path / "plan.json"
+    run_cli(capsys, "plan", str(tiny_model_dir), "--strategy", "random", "--remove", "1", "--out", str(plan_file))
+    other = tmp_path / "other"
+    run_cli(capsys, "train", "--preset", "tiny", "--max-epochs", "1", "--seed", "7", "--out", str(other))
+    code, _, err = run_cli(capsys, "prune", str(other), str(plan_file), "--out", str(tmp_path / "m"))
+    assert code == 2 and "weights hash differs" in err and not (tmp_path / "m").exists()
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -69,6 +93,10 @@ def test_score_prints_every_signal_and_writes_the_table(capsys, tmp_path, tiny_m
         (["score", "{model}", "--data", "iris"], "data columns do not match the model's codec"),
         (["score", "{tmp}/no-model"], "does not exist"),
         (["score", "{model}", "--rows", "0"], "`n_rows` must be at least 1"),
+        (["plan", "{model}", "--strategy", "nope", "--remove", "1", "--out", "{tmp}/m"], "unknown strategy 'nope'; known: ablation"),
+        (["plan", "{model}", "--strategy", "random", "--remove", "2", "--out", "{tmp}/m"], "`remove` must be between 1 and 1"),
+        (["prune", "{model}", "{tmp}/missing.json", "--out", "{tmp}/m"], "does not exist"),
+        (["distill", "{model}", "--teacher", "{model}", "--temperature", "0", "--out", "{tmp}/m"], "`temperature` must be greater than 0"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(capsys, tmp_path, tiny_model_dir, argv, message):

@@ -5,6 +5,17 @@ from __future__ import annotations
 from fuseprune.fusion.bank import FusionBank
 from fuseprune.fusion.forest import ForestFusion
 from fuseprune.fusion.linear import LinearFusion
+from fuseprune.fusion.strategy import DEFAULT_BANK, FUSION_STRATEGIES, FusionStrategy
 from fuseprune.fusion.validate import FUSIONS, ValidationResult, validate
 
-__all__ = ["FUSIONS", "ForestFusion", "FusionBank", "LinearFusion", "ValidationResult", "validate"]
+__all__ = [
+    "DEFAULT_BANK",
+    "FUSIONS",
+    "FUSION_STRATEGIES",
+    "ForestFusion",
+    "FusionBank",
+    "FusionStrategy",
+    "LinearFusion",
+    "ValidationResult",
+    "validate",
+]

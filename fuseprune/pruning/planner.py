@@ -202,6 +202,7 @@ def iterative(
         remove_layers(work, [position], inplace=True, layers=context.layers)
         logger.info("iterative step %d: removed original layer %d", len(order), order[-1])
         if not selection.done(order):
+            context = replace(context, removed_fraction=len(order) / selection.num_layers)
             ranking = _rank(strategy, work, batches, context, len(original))
     return Outcome(tuple(order), first)
 

@@ -47,12 +47,15 @@ class RankContext:
         loss_fn: Optional ``loss_fn(logits, batch) -> scalar mean loss``.
         layers: Dotted path of the layer list (always set by :func:`make_plan`).
         progress: Optional progress reporter, passed on to the scoring.
+        removed_fraction: Fraction of the original layers already removed (iterative
+            plans update it after each removal; fusion uses it as a feature).
     """
 
     seed: int = 0
     loss_fn: LossFn | None = None
     layers: str | None = None
     progress: Progress | None = None
+    removed_fraction: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -184,8 +187,14 @@ def register_strategy(name: str) -> Callable[[StrategyT], StrategyT]:
     return decorator
 
 
+def _load_builtin_strategies() -> None:
+    """Import the modules that register strategies beyond signals (fusion), once, on first use."""
+    import fuseprune.fusion.strategy  # noqa: F401  (registers fusion-lr and fusion-rf)
+
+
 def list_strategies() -> list[str]:
     """Return every strategy name: registered strategies, signals and references, sorted."""
+    _load_builtin_strategies()
     return sorted({*STRATEGIES.names(), *list_signals(), *list_references()})
 
 
@@ -198,6 +207,7 @@ def get_strategy(strategy: str | Strategy) -> Strategy:
     """
     if isinstance(strategy, Strategy):
         return strategy
+    _load_builtin_strategies()
     if isinstance(strategy, str) and strategy in STRATEGIES:
         return STRATEGIES.get(strategy)()
     if isinstance(strategy, str) and (strategy in SIGNALS or strategy in REFERENCES):

@@ -1,0 +1,70 @@
+"""The `fuseprune` command line: argument parsing and rich output only; the work is in the library.
+
+Every command prints a rich table, or JSON with ``--json``. Bad input ends with
+a one-line ``error: ...`` on stderr and exit code 2, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from rich.logging import RichHandler
+
+from fuseprune import __version__
+from fuseprune.cli import fuse_commands, model_commands, prune_commands
+from fuseprune.cli.output import err
+from fuseprune.errors import FusepruneError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of every command."""
+    parser = argparse.ArgumentParser(
+        prog="fuseprune", description="Layer pruning with fused importance signals for tabular transformers."
+    )
+    parser.add_argument("--version", action="version", version=f"fuseprune {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, func: Callable, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+        p.set_defaults(func=func)
+        return p
+
+    model_commands.add_parsers(command)
+    prune_commands.add_parsers(command)
+    fuse_commands.add_parsers(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    args = build_parser().parse_args(argv)
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(message)s", handlers=[RichHandler(console=err, show_path=False)])
+    try:
+        _quiet_transformers()
+        args.func(args)
+    except FusepruneError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+    return 0
+
+
+def _quiet_transformers() -> None:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Commands about fusion banks: build-bank, validate."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from fuseprune.cli.output import RichProgress, emit, names, out, seeds, table
+
+
+def cmd_build_bank(args: argparse.Namespace) -> None:
+    """Build (or resume) a fusion bank along the ablation oracle's path on many teachers."""
+    from fuseprune.fusion.build import DEFAULT_BANK_DATASETS, BankConfig, build_bank
+
+    datasets = tuple(names(args.datasets)) if args.datasets else DEFAULT_BANK_DATASETS
+    config = BankConfig(datasets=datasets, seeds=tuple(args.seeds), preset=args.preset,
+                        calibration_rows=args.calibration_rows, teachers=args.teachers)
+    bank = build_bank(config, args.out, progress=RichProgress())
+    payload = {"out": args.out, "rows": len(bank.frame), "datasets": bank.datasets, "signals": bank.signals}
+    rows = [("bank", args.out), ("rows", len(bank.frame)), ("data sets", ", ".join(bank.datasets)),
+            ("seeds", ", ".join(map(str, config.seeds))), ("signals", len(bank.signals))]
+    emit(args, payload, lambda: table("fusion bank", ["", ""], rows))
+
+
+def cmd_validate(args: argparse.Namespace) -> None:
+    """Leave-one-dataset-out validation of every strategy on a bank."""
+    from fuseprune.fusion import DEFAULT_BANK, FusionBank, validate
+
+    result = validate(FusionBank.load(args.bank or DEFAULT_BANK))
+    summary = result.summary()
+    emit(args, {"summary": summary, "table": result.table.to_dict(orient="records")}, lambda: result)
+    if not args.json:
+        beats = ", ".join(summary["fusion-rf_beats_best_single_on"]) or "none"
+        out.print(f"mean Spearman: forest fusion {summary['fusion-rf']:+.3f}, linear fusion {summary['fusion-lr']:+.3f}, "
+                  f"random {summary['random']:+.3f}, average single signal {summary['average_single_signal']:+.3f}, "
+                  f"best single signal ({summary['best_single_signal']}) {summary['best_single_signal_spearman']:+.3f}. "
+                  f"Forest fusion beats the best single signal of a data set on: {beats}.")
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    """Add ``fuseprune fuse build-bank`` and ``fuseprune fuse validate``."""
+    fuse = sub.add_parser("fuse", help="fusion banks and their validation", description="fusion banks and their validation")
+    fuse_sub = fuse.add_subparsers(dest="fuse_command", required=True, metavar="FUSE_COMMAND")
+
+    def command(name: str, func: Callable, help_text: str) -> argparse.ArgumentParser:
+        p = fuse_sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+        p.set_defaults(func=func)
+        return p
+
+    p = command("build-bank", cmd_build_bank, "build (or resume) a fusion bank along the ablation oracle's path")
+    p.add_argument("--datasets", help="comma-separated data sets (default: the ten bundled sets)")
+    p.add_argument("--seeds", type=seeds, default=[0, 1], help="teacher seeds per data set (default: 0,1)")
+    p.add_argument("--preset", default="default", help="teacher model size (default: %(default)s)")
+    p.add_argument("--calibration-rows", type=int, default=256, help="training rows the signals use (default: %(default)s)")
+    p.add_argument("--teachers", default="runs/teachers", help="teacher cache folder (default: %(default)s)")
+    p.add_argument("--out", required=True, help="bank CSV to write (resumed if it exists)")
+    p = command("validate", cmd_validate, "leave-one-dataset-out validation of every strategy on a bank")
+    p.add_argument("bank", nargs="?", help="bank CSV (default: the shipped bank)")
