@@ -1,22 +1,36 @@
-"""The main job (`fuseprune run`): train or reuse a teacher on a table, then evaluate it.
+"""The main job (`fuseprune run`): the whole pipeline on one table, into one run folder.
 
-Everything lands in one run folder::
+1. train the teacher (or reuse the one in the run folder if it was trained the same way);
+2. score its layers and plan half of them away with the best available
+   strategy: forest fusion fitted on the shipped bank without this data set's
+   rows (leave-one-dataset-out), or ``block_influence`` if no bank is usable;
+3. prune the teacher by the plan and heal the student by distillation;
+4. evaluate teacher and student on the same holdout rows and compare them.
 
-    RUN/teacher/          the model folder (safetensors, config, codec, info)
-    RUN/evaluation.json   the evaluation record
+The run folder holds ``teacher/``, ``plan.json``, ``student/``, ``teacher.json``,
+``student.json`` (evaluation records) and ``summary.json``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import logging
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fuseprune.config import ConfigMixin, check_range
 from fuseprune.data import DEFAULT_DATASET, DEFAULT_HOLDOUT, load_table
+from fuseprune.distill import DistillConfig, distill_tabular
+from fuseprune.errors import FusepruneError
 from fuseprune.evaluation import EvalConfig, EvaluationRecord, evaluate
+from fuseprune.files import write_json_atomic
 from fuseprune.progress import Progress
-from fuseprune.tabular import TrainConfig, split_of
+from fuseprune.pruning import PrunePlan, make_tabular_plan, prune_tabular
+from fuseprune.tabular import TabularGPT, TrainConfig, split_of
 from fuseprune.tabular.cache import load_or_train
+
+log = logging.getLogger(__name__)
+FALLBACK_STRATEGY = "block_influence"
 
 
 @dataclass(frozen=True)
@@ -28,6 +42,7 @@ class RunConfig(ConfigMixin):
     seed: int = field(default=0, metadata={"help": "training seed"})
     holdout: float = field(default=DEFAULT_HOLDOUT, metadata={"help": "fraction of rows held out for evaluation"})
     split_seed: int = field(default=0, metadata={"help": "seed of the train/holdout split"})
+    remove: str = field(default="50%", metadata={"help": "layers to remove: a count or a percentage"})
     out: str = field(default="runs/default", metadata={"help": "run folder"})
     retrain: bool = field(default=False, metadata={"help": "train a new teacher even if the run folder has one"})
 
@@ -39,21 +54,67 @@ class RunConfig(ConfigMixin):
 class RunResult:
     """What the main job produced."""
 
-    teacher_dir: Path
+    folder: Path
     reused_teacher: bool
-    evaluation: EvaluationRecord
+    plan: PrunePlan
+    teacher: EvaluationRecord
+    student: EvaluationRecord
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+        return {"folder": str(self.folder), "reused_teacher": self.reused_teacher, "strategy": self.plan.strategy,
+                "removed_layers": list(self.plan.remove), "kept_layers": list(self.plan.kept_layers),
+                "teacher": self.teacher.to_dict(), "student": self.student.to_dict(),
+                "speedup": self.student.rows_per_second / self.teacher.rows_per_second}
+
+    def __rich__(self) -> Any:
+        from rich.table import Table
+
+        t, s = self.teacher, self.student
+        table = Table(title=f"teacher vs pruned + distilled student on {t.data} "
+                            f"({self.plan.strategy}: layers {list(self.plan.remove)} removed)")
+        for column in ("measure", "teacher", "student", "student / teacher"):
+            table.add_column(column, justify="right")
+        rows = [("SDMetrics quality", t.quality, s.quality, "{:.4f}"), ("SDMetrics diagnostic", t.diagnostic, s.diagnostic, "{:.4f}"),
+                ("holdout NLL per row (nats)", t.holdout_nll, s.holdout_nll, "{:.3f}"), ("layers", t.layers, s.layers, "{}"),
+                ("parameters", t.parameters, s.parameters, "{:,}"), ("bytes on disk", t.bytes_on_disk, s.bytes_on_disk, "{:,}"),
+                (f"rows/s (batch {t.speed_batch_size})", t.rows_per_second, s.rows_per_second, "{:,.0f}")]
+        for label, a, b, fmt in rows:
+            table.add_row(label, fmt.format(a), fmt.format(b), f"{b / a:.3f}")
+        table.add_row("quality ceiling (real train vs holdout)", f"{t.ceiling:.4f}", f"{s.ceiling:.4f}", "")
+        return table
 
 
 def run_main(config: RunConfig, progress: Progress | None = None) -> RunResult:
-    """Train (or reuse) the teacher, evaluate it against the holdout and save the record."""
-    table = load_table(config.data)
-    train_config = TrainConfig(preset=config.preset, seed=config.seed)
-    teacher_dir = Path(config.out) / "teacher"
-    bundle, reused = load_or_train(
-        table, train_config, teacher_dir, holdout=config.holdout, split_seed=config.split_seed,
-        retrain=config.retrain, progress=progress,
+    """Run the whole pipeline and write everything to ``config.out``."""
+    folder, table = Path(config.out), load_table(config.data)
+    teacher, reused = load_or_train(
+        table, TrainConfig(preset=config.preset, seed=config.seed), folder / "teacher",
+        holdout=config.holdout, split_seed=config.split_seed, retrain=config.retrain, progress=progress,
     )
-    train, holdout = split_of(bundle, table)
-    record = evaluate(bundle, train, holdout, EvalConfig(), data_name=table.name, progress=progress)
-    record.save(Path(config.out) / "evaluation.json")
-    return RunResult(teacher_dir, reused, record)
+    train, holdout = split_of(teacher, table)
+    plan = _plan(teacher, train, table.name, config, progress)
+    plan.save(folder / "plan.json")
+    student, _ = distill_tabular(prune_tabular(teacher, plan), teacher, train, DistillConfig(seed=config.seed),
+                                 layer_map=plan.kept_layers, progress=progress)
+    student.save(folder / "student")
+    records = [evaluate(m, train, holdout, EvalConfig(), data_name=table.name, progress=progress) for m in (teacher, student)]
+    result = RunResult(folder, reused, plan, *records)
+    records[0].save(folder / "teacher.json")
+    records[1].save(folder / "student.json")
+    write_json_atomic(folder / "summary.json", {**result.to_dict(), "config": asdict(config)})
+    return result
+
+
+def _plan(teacher: TabularGPT, train: Any, dataset: str, config: RunConfig, progress: Progress | None) -> PrunePlan:
+    """Plan with forest fusion (this data set left out of the bank), else with the fallback signal."""
+    from fuseprune.fusion import ForestFusion  # noqa: F401  (keeps the fusion strategies registered)
+    from fuseprune.fusion.strategy import ForestFusionStrategy
+
+    try:
+        strategy = ForestFusionStrategy(exclude_datasets=(dataset,))
+        strategy.fitted()
+    except FusepruneError as exc:
+        log.warning("forest fusion is not available (%s); planning with %s", exc, FALLBACK_STRATEGY)
+        strategy = FALLBACK_STRATEGY
+    return make_tabular_plan(teacher, train, strategy, remove=config.remove, seed=config.seed, progress=progress)

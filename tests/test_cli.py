@@ -34,16 +34,20 @@ def test_train_sample_evaluate(capsys, tmp_path):
     assert code == 0 and record["data"] == "iris" and record["n_rows"] == 50 and 0 < record["quality"] <= 1
 
 
-def test_run_trains_then_reuses_the_teacher(capsys, tmp_path):
-    argv = ["run", "--preset", "tiny", "--out", str(tmp_path / "run"), "--json"]
+def test_run_prunes_distills_and_compares_then_reuses_the_teacher(capsys, tmp_path):
+    argv = ["run", "--preset", "tiny", "--remove", "1", "--out", str(tmp_path / "run"), "--json"]
     code, out, _ = run_cli(capsys, *argv)
     first = json.loads(out)
     assert code == 0 and first["reused_teacher"] is False
-    assert (tmp_path / "run" / "evaluation.json").is_file()
+    assert first["teacher"]["layers"] == 2 and first["student"]["layers"] == 1
+    assert first["student"]["parameters"] < first["teacher"]["parameters"]
+    assert first["teacher"]["data"] == first["student"]["data"] == "breast-cancer-wisconsin"
+    for name in ("teacher", "student", "plan.json", "teacher.json", "student.json", "summary.json"):
+        assert (tmp_path / "run" / name).exists(), name
     code, out, _ = run_cli(capsys, *argv)
     second = json.loads(out)
     assert second["reused_teacher"] is True
-    assert second["evaluation"]["holdout_nll"] == first["evaluation"]["holdout_nll"]
+    assert second["teacher"]["holdout_nll"] == first["teacher"]["holdout_nll"]
 
 
 def test_score_prints_every_signal_and_writes_the_table(capsys, tmp_path, tiny_model_dir):

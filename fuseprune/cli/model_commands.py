@@ -89,17 +89,16 @@ def cmd_score(args: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    """The main job on the default data (see ``fuseprune.pipeline``)."""
+    """The main job: the whole pipeline on one table (see ``fuseprune.pipeline``)."""
     from fuseprune.pipeline import RunConfig, run_main
 
-    config = RunConfig(data=args.data, preset=args.preset, seed=args.seed, out=args.out, retrain=args.retrain)
+    config = RunConfig(data=args.data, preset=args.preset, seed=args.seed, remove=args.remove, out=args.out,
+                       retrain=args.retrain)
     result = run_main(config, progress=RichProgress())
-    payload = {"teacher_dir": str(result.teacher_dir), "reused_teacher": result.reused_teacher,
-               "evaluation": result.evaluation.to_dict(), "config": asdict(config)}
-    emit(args, payload, lambda: result.evaluation)
+    emit(args, {**result.to_dict(), "config": asdict(config)}, lambda: result)
     if not args.json:
         verb = "reused" if result.reused_teacher else "trained"
-        out.print(f"teacher {verb}: {result.teacher_dir}; record: {config.out}/evaluation.json")
+        out.print(f"teacher {verb}; everything is in {config.out}/ (teacher/, plan.json, student/, summary.json)")
 
 
 def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
@@ -136,9 +135,10 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--batch-size", type=int, default=64, help="calibration rows per pass (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the row sample and projections (default: %(default)s)")
     p.add_argument("--out", help="write the score table to this .csv or .json file")
-    p = command("run", cmd_run, "the main job: train (or reuse) the teacher on the data and evaluate it")
+    p = command("run", cmd_run, "the main job: train (or reuse) a teacher, prune half its layers, distill, compare")
     p.add_argument("--data", default=DEFAULT_DATASET, help="bundled data set name or CSV path (default: %(default)s)")
     p.add_argument("--preset", default="default", help=PRESET_HELP)
     p.add_argument("--seed", type=int, default=0, help="training seed (default: %(default)s)")
     p.add_argument("--out", default="runs/default", help="run folder (default: %(default)s)")
+    p.add_argument("--remove", default="50%", help="layers to remove: a count or a percentage (default: 50%%)")
     p.add_argument("--retrain", action="store_true", help="train a new teacher even if the run folder has one")
