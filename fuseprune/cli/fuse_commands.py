@@ -49,7 +49,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         return p
 
     p = command("build-bank", cmd_build_bank, "build (or resume) a fusion bank along the ablation oracle's path")
-    p.add_argument("--datasets", help="comma-separated data sets (default: the ten bundled sets)")
+    p.add_argument("--datasets", help="comma-separated data sets (default: nine bundled sets, all but breast-cancer-diagnostic)")
     p.add_argument("--seeds", type=seeds, default=[0, 1], help="teacher seeds per data set (default: 0,1)")
     p.add_argument("--preset", default="default", help="teacher model size (default: %(default)s)")
     p.add_argument("--calibration-rows", type=int, default=256, help="training rows the signals use (default: %(default)s)")
