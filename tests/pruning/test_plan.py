@@ -1,8 +1,7 @@
 """PrunePlan: JSON round trip, the shipped JSON Schema, one-line loader errors, atomic writes.
 
-``jsonschema`` is not installed in the project environment, so written plans
-are checked against ``plan.schema.json`` with the small validator below, which
-implements exactly the keywords the schema uses.
+Written plans are validated against the shipped ``plan.schema.json`` with
+``jsonschema`` (a test extra).
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 import fuseprune.files
@@ -31,76 +31,6 @@ def sample_plan(**changes: Any) -> PrunePlan:
         signal_scores={"block_influence": (1.0, 0.2, 0.5, 0.7, 0.0, 0.9), "act_norm": (0.0, 1, 2, 3, 4, 5)},
     )
     return PrunePlan(**{**fields, **changes})
-
-
-# --- a JSON Schema validator for the keywords plan.schema.json uses ---------------------------------
-
-_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
-
-
-def _is_type(value: Any, name: str) -> bool:
-    if name == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if name == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return isinstance(value, _TYPES[name])
-
-
-def schema_errors(value: Any, schema: dict, root: dict, path: str = "$") -> list[str]:
-    """Return every violation of ``schema`` by ``value`` (empty if valid)."""
-    if "$ref" in schema:
-        target = root
-        for part in schema["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        return schema_errors(value, target, root, path) + schema_errors(
-            value, {k: v for k, v in schema.items() if k != "$ref"}, root, path)
-    errors = []
-    types = schema.get("type")
-    if types is not None and not any(_is_type(value, t) for t in ([types] if isinstance(types, str) else types)):
-        return [f"{path}: not of type {types}"]
-    if "const" in schema and value != schema["const"]:
-        errors.append(f"{path}: must be {schema['const']!r}")
-    if "enum" in schema and value not in schema["enum"]:
-        errors.append(f"{path}: must be one of {schema['enum']}")
-    if "oneOf" in schema and sum(not schema_errors(value, s, root, path) for s in schema["oneOf"]) != 1:
-        errors.append(f"{path}: must match exactly one alternative")
-    if isinstance(value, str):
-        if len(value) < schema.get("minLength", 0):
-            errors.append(f"{path}: too short")
-        if "pattern" in schema and not re.search(schema["pattern"], value):
-            errors.append(f"{path}: does not match {schema['pattern']}")
-    if _is_type(value, "number"):
-        if value < schema.get("minimum", value) or value > schema.get("maximum", value):
-            errors.append(f"{path}: out of range")
-    if isinstance(value, list):
-        errors += _array_errors(value, schema, root, path)
-    if isinstance(value, dict):
-        errors += _object_errors(value, schema, root, path)
-    return errors
-
-
-def _array_errors(value: list, schema: dict, root: dict, path: str) -> list[str]:
-    errors = [e for i, item in enumerate(value) for e in schema_errors(item, schema.get("items", {}), root,
-                                                                         f"{path}[{i}]")]
-    if len(value) < schema.get("minItems", 0):
-        errors.append(f"{path}: too few items")
-    if schema.get("uniqueItems") and len({json.dumps(v) for v in value}) != len(value):
-        errors.append(f"{path}: items not unique")
-    return errors
-
-
-def _object_errors(value: dict, schema: dict, root: dict, path: str) -> list[str]:
-    errors = [f"{path}: missing {key}" for key in schema.get("required", []) if key not in value]
-    properties = schema.get("properties", {})
-    extra = schema.get("additionalProperties", True)
-    for key, item in value.items():
-        if key in properties:
-            errors += schema_errors(item, properties[key], root, f"{path}.{key}")
-        elif extra is False:
-            errors.append(f"{path}: unknown key {key}")
-        elif isinstance(extra, dict):
-            errors += schema_errors(item, extra, root, f"{path}.{key}")
-    return errors
 
 
 @pytest.fixture(scope="module")
@@ -129,12 +59,12 @@ def test_written_plans_match_the_shipped_schema(schema, tmp_path):
     for plan in (sample_plan(), sample_plan(fused_scores=(0.0,) * 6, measured={"quality": [0.8, 0.01]}),
                  sample_plan(removal_order=(), signal_scores={}, mode="one-shot")):
         data = json.loads(plan.save(tmp_path / "plan.json").read_text())
-        assert schema_errors(data, schema, schema) == []
+        assert list(jsonschema.Draft202012Validator(schema).iter_errors(data)) == []
     broken = json.loads(sample_plan().save(tmp_path / "plan.json").read_text())
     broken["removal_order"] = [1, 1]
     broken["model"]["weights_sha256"] = "xyz"
     del broken["measured"]
-    assert len(schema_errors(broken, schema, schema)) == 3  # the validator does see violations
+    assert len(list(jsonschema.Draft202012Validator(schema).iter_errors(broken))) == 3
 
 
 def test_summary_and_measured_results():
