@@ -139,7 +139,11 @@ def test_every_strategy_makes_a_valid_plan(strategy, tmp_path):
     model = build_model("gpt2")
     made = make_plan(model, [token_batch()], strategy, remove=1, protect=("first",))
     assert len(made.removal_order) == 1 and 0 not in made.removal_order
-    assert made.strategy == strategy and set(made.signal_scores) == {strategy}
+    if strategy.startswith("fusion-"):  # fused from every signal of the shipped bank
+        assert set(made.signal_scores) == set(list_signals()) and len(made.fused_scores) == 4
+    else:
+        assert set(made.signal_scores) == {strategy} and made.fused_scores is None
+    assert made.strategy == strategy
     assert PrunePlan.load(made.save(tmp_path / "plan.json")) == made
     assert get_adapter(apply_plan(model, made)).num_layers == 3
 
