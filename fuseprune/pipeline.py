@@ -108,7 +108,6 @@ def run_main(config: RunConfig, progress: Progress | None = None) -> RunResult:
 
 def _plan(teacher: TabularGPT, train: Any, dataset: str, config: RunConfig, progress: Progress | None) -> PrunePlan:
     """Plan with forest fusion (this data set left out of the bank), else with the fallback signal."""
-    from fuseprune.fusion import ForestFusion  # noqa: F401  (keeps the fusion strategies registered)
     from fuseprune.fusion.strategy import ForestFusionStrategy
 
     try:

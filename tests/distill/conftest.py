@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 import torch
@@ -12,30 +12,6 @@ from torch import nn
 
 from fuseprune.distill import token_kl
 from fuseprune.tabular import TabularGPT
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """Tiny models run far faster on one thread (OpenMP wake-ups dominate on a busy 2-core box)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-@pytest.fixture(scope="package")
-def _one_torch_thread_package() -> Iterator[None]:
-    """One thread for package-scoped set-up too (training the shared tiny model on 2 busy cores is 15x slower)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-@pytest.fixture(scope="package")
-def tiny_bundle(_one_torch_thread_package, tiny_bundle) -> TabularGPT:
-    """The session's tiny model, trained on one thread if this package is the first to ask for it."""
-    return tiny_bundle
 
 
 def prune_copy(model: transformers.GPT2LMHeadModel, kept: Sequence[int]) -> transformers.GPT2LMHeadModel:
