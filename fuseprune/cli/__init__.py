@@ -10,13 +10,13 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from rich.logging import RichHandler
 
 from fuseprune import __version__
 from fuseprune.cli import fuse_commands, model_commands, prune_commands
-from fuseprune.cli.output import err
+from fuseprune.cli.output import command_maker, err
 from fuseprune.errors import FusepruneError
 
 
@@ -28,13 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fuseprune {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def command(name: str, func: Callable, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--json", action="store_true", help="print JSON instead of tables")
-        p.set_defaults(func=func)
-        return p
-
+    command = command_maker(sub)
     model_commands.add_parsers(command)
     prune_commands.add_parsers(command)
     fuse_commands.add_parsers(sub)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-
-from fuseprune.cli.output import RichProgress, emit, names, out, seeds, table
+from fuseprune.cli.output import RichProgress, command_maker, emit, names, out, seeds, table
 
 
 def cmd_build_bank(args: argparse.Namespace) -> None:
@@ -40,13 +38,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Add ``fuseprune fuse build-bank`` and ``fuseprune fuse validate``."""
     fuse = sub.add_parser("fuse", help="fusion banks and their validation", description="fusion banks and their validation")
-    fuse_sub = fuse.add_subparsers(dest="fuse_command", required=True, metavar="FUSE_COMMAND")
-
-    def command(name: str, func: Callable, help_text: str) -> argparse.ArgumentParser:
-        p = fuse_sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--json", action="store_true", help="print JSON instead of tables")
-        p.set_defaults(func=func)
-        return p
+    command = command_maker(fuse.add_subparsers(dest="fuse_command", required=True, metavar="FUSE_COMMAND"))
 
     p = command("build-bank", cmd_build_bank, "build (or resume) a fusion bank along the ablation oracle's path")
     p.add_argument("--datasets", help="comma-separated data sets (default: nine bundled sets, all but breast-cancer-diagnostic)")

@@ -61,6 +61,18 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
     return result
 
 
+def command_maker(sub: argparse._SubParsersAction) -> Callable[..., argparse.ArgumentParser]:
+    """Return ``command(name, func, help)``: adds a sub-parser with ``--json`` that runs ``func``."""
+
+    def command(name: str, func: Callable, help_text: str) -> argparse.ArgumentParser:
+        parser = sub.add_parser(name, help=help_text, description=help_text)
+        parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+        parser.set_defaults(func=func)
+        return parser
+
+    return command
+
+
 def seeds(text: str) -> list[int]:
     """argparse type: comma-separated integers."""
     try:
