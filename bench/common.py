@@ -12,15 +12,13 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from fuseprune.data import load_table  # noqa: E402
+from fuseprune.progress import quiet_transformers  # noqa: E402
 from fuseprune.tabular import TabularGPT, TrainConfig, train_on_table  # noqa: E402
 
 
 def quiet() -> None:
     """Silence transformers' progress bars and warnings."""
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
+    quiet_transformers()
     logging.basicConfig(level=logging.WARNING)
 
 

@@ -20,12 +20,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
+import os
 import time
 from pathlib import Path
 from typing import Any
 
-from common import quiet
+# Before torch loads: idle OpenMP threads sleep instead of spinning. The thread count stays torch's default;
+# on a shared, oversubscribed machine spinning made each step 10x slower (2-5 s instead of 0.3 s).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from common import quiet  # noqa: E402
 from rich.console import Console
 from rich.table import Table
 
@@ -34,8 +38,8 @@ from fuseprune.distill import DistillConfig, distill_tabular
 from fuseprune.evaluation import EvalConfig, EvaluationRecord, evaluate
 from fuseprune.files import write_json_atomic
 from fuseprune.pruning import make_tabular_plan, prune_tabular
-from fuseprune.tabular import TabularGPT, TrainConfig, split_of
-from fuseprune.tabular.cache import load_or_train
+from fuseprune.tabular import TrainConfig, split_of
+from fuseprune.tabular.cache import load_or_train, teacher_folder
 
 DATA = "breast-cancer-wisconsin,health-insurance"
 TARGET = 0.99
@@ -94,7 +98,7 @@ def _overrides(pairs: list[str]) -> dict[str, Any]:
 def _run(name: str, args, remove, distill_config: DistillConfig, finetune_config: DistillConfig,
          skip: set[str]) -> dict[str, Any]:
     table = load_table(name)
-    folder = Path(args.teachers) / f"{name}-{args.preset}-seed{args.seed}"
+    folder = teacher_folder(args.teachers, name, args.preset, args.seed)
     teacher, reused = load_or_train(table, TrainConfig(preset=args.preset, seed=args.seed), folder)
     STATUS.log(f"{name}: teacher {'reused from' if reused else 'trained into'} {folder}")
     train, holdout = split_of(teacher, table)

@@ -39,3 +39,11 @@ class NullProgress:
 def or_null(progress: Progress | None) -> Progress:
     """Return ``progress`` or a :class:`NullProgress` when it is None."""
     return progress if progress is not None else NullProgress()
+
+
+def quiet_transformers() -> None:
+    """Silence transformers' own progress bars and warnings (fuseprune reports progress itself)."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()

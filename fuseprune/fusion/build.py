@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from fuseprune.config import ConfigMixin, check_range
-from fuseprune.data import DATASETS, load_table
+from fuseprune.data import load_table
 from fuseprune.errors import DataError
 from fuseprune.fusion.bank import FusionBank, state_rows
 from fuseprune.progress import Progress, or_null
@@ -32,7 +32,7 @@ from fuseprune.pruning.fingerprint import weights_sha256
 from fuseprune.pruning.surgery import remove_layers
 from fuseprune.scoring import ablation_scores, calibration_batches, score_tabular
 from fuseprune.tabular import TabularGPT, TrainConfig, split_of, tabular_loss_fn
-from fuseprune.tabular.cache import load_or_train
+from fuseprune.tabular.cache import load_or_train, teacher_folder
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +101,7 @@ def _resume(out: str | Path, config: BankConfig) -> FusionBank | None:
 def oracle_path_rows(dataset: str, seed: int, config: BankConfig) -> pd.DataFrame:
     """Bank rows of one teacher along the ablation oracle's removal path."""
     table = load_table(dataset)
-    name = Path(dataset).stem if dataset not in DATASETS else dataset
-    folder = Path(config.teachers) / f"{name}-{config.preset}-seed{seed}"
+    folder = teacher_folder(config.teachers, dataset, config.preset, seed)
     teacher, _ = load_or_train(table, TrainConfig(preset=config.preset, seed=seed), folder)
     train, holdout = split_of(teacher, table)
     holdout_batches = calibration_batches(teacher.codec, holdout, n_rows=len(holdout), batch_size=256)

@@ -14,6 +14,11 @@ from fuseprune.tabular.train import TrainConfig, train_on_table
 log = logging.getLogger(__name__)
 
 
+def teacher_folder(root: str | Path, dataset: str, preset: str, seed: int) -> Path:
+    """Where the teacher cache keeps the model of (data set, preset, seed); a CSV path is named by its stem."""
+    return Path(root) / f"{Path(dataset).stem}-{preset}-seed{seed}"
+
+
 def load_or_train(
     table: Table,
     config: TrainConfig,
