@@ -19,10 +19,9 @@ def _one_thread() -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _quiet_transformers() -> None:
-    from transformers.utils import logging as hf_logging
+    from fuseprune.progress import quiet_transformers
 
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
+    quiet_transformers()
 
 
 @pytest.fixture(scope="session")

@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from rich.logging import RichHandler
 
 from fuseprune import __version__
-from fuseprune.cli import fuse_commands, model_commands, prune_commands
+from fuseprune.cli import compare_commands, fuse_commands, model_commands, prune_commands
 from fuseprune.cli.output import command_maker, err
 from fuseprune.errors import FusepruneError
+from fuseprune.progress import quiet_transformers
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     command = command_maker(sub)
     model_commands.add_parsers(command)
     prune_commands.add_parsers(command)
+    compare_commands.add_parsers(command)
     fuse_commands.add_parsers(sub)
     return parser
 
@@ -42,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.INFO if args.verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(message)s", handlers=[RichHandler(console=err, show_path=False)])
     try:
-        _quiet_transformers()
+        quiet_transformers()
         args.func(args)
     except FusepruneError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
@@ -51,13 +53,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.print("interrupted")
         return 130
     return 0
-
-
-def _quiet_transformers() -> None:
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
 
 
 if __name__ == "__main__":

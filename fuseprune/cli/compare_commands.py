@@ -1,0 +1,112 @@
+"""Commands of strategy comparisons: compare (run or resume a grid), report (tables and plots)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from fuseprune.cli.output import emit, err, names, out, seeds, table
+
+
+class GridDisplay:
+    """Live rich display of a grid: a bar per phase with cells done, running and left."""
+
+    def __init__(self) -> None:
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.fields[info]}"), console=err, transient=False,
+        )
+        self._task: Any = None
+        self._running: list[str] = []
+        self._done = self._failed = self._total = 0
+
+    def begin(self, phase: str, total: int) -> None:
+        self._running, self._done, self._failed, self._total = [], 0, 0, total
+        self._progress.start()
+        self._task = self._progress.add_task(phase, total=total, info="")
+
+    def started(self, label: str) -> None:
+        self._running.append(label)
+        self._update()
+
+    def finished(self, label: str, ok: bool) -> None:
+        self._running.remove(label)
+        self._done += 1
+        self._failed += not ok
+        self._update(advance=1)
+
+    def end(self) -> None:
+        self._progress.stop()
+
+    def _update(self, advance: int = 0) -> None:
+        left = self._total - self._done - len(self._running)
+        failed = f" · [red]{self._failed} failed[/red]" if self._failed else ""
+        info = f"done {self._done} · running {len(self._running)} · left {left}{failed}  {', '.join(self._running)}"
+        self._progress.update(self._task, advance=advance, info=info)
+
+
+def cmd_compare(args: argparse.Namespace) -> None:
+    """Run (or resume) a grid of pruning strategies on data sets and seeds."""
+    from fuseprune.compare import GridConfig, run_grid
+
+    config = GridConfig(
+        datasets=tuple(names(args.datasets)), strategies=tuple(names(args.strategies)), seeds=tuple(args.seeds),
+        preset=args.preset, quality_seeds=tuple(args.quality_seeds), calibration_rows=args.calibration_rows,
+        speed_rows=args.speed_rows, distill=args.distill, distill_epochs=args.distill_epochs, bank=args.bank or "",
+    )
+    start = time.perf_counter()
+    summary = run_grid(config, args.out, backend=args.backend, jobs=args.jobs, ray_address=args.ray_address,
+                       teachers=args.teachers, progress=None if args.json else GridDisplay())
+    minutes = (time.perf_counter() - start) / 60
+    payload = {"out": args.out, "cells": summary.cells, "already_finished": summary.skipped,
+               "steps_computed": summary.steps_computed, "minutes": round(minutes, 2)}
+    rows = [("results", args.out), ("cells", summary.cells), ("already finished before this run", summary.skipped),
+            ("steps computed now", summary.steps_computed), ("wall time", f"{minutes:.1f} min"),
+            ("next", f"fuseprune report {args.out}")]
+    emit(args, payload, lambda: table("comparison", ["", ""], rows))
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    """Write the report folder of a comparison: tables, curves, heatmap and report.md."""
+    from fuseprune.compare.report import write_report
+
+    report = write_report(args.results, args.out)
+    counts = {name: wins.to_dict() for name, wins in report.winners.items()}
+    payload = {"report": str(report.folder / "report.md"), "missing_cells": report.missing_cells, "winners": counts}
+
+    def render() -> Any:
+        strategies = sorted({s for wins in counts.values() for s in wins})
+        rows = [[s, *[counts[name].get(s, 0) for name in counts]] for s in strategies]
+        return table(f"data sets won, per criterion (report: {report.folder / 'report.md'})",
+                     ["strategy", *counts], sorted(rows, key=lambda r: -sum(r[1:])))
+
+    emit(args, payload, render)
+    if report.missing_cells and not args.json:
+        out.print(f"[yellow]{report.missing_cells} cells have not finished; the report covers the finished steps.")
+
+
+def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
+    """Add ``fuseprune compare`` and ``fuseprune report``."""
+    p = command("compare", cmd_compare, "compare pruning strategies: prune one layer at a time, measure every step")
+    p.add_argument("--datasets", required=True, help="comma-separated bundled data sets or CSV paths")
+    p.add_argument("--strategies", default="all", help="comma-separated strategies, or all (default: all)")
+    p.add_argument("--seeds", type=seeds, default=[0], help="teacher seeds per data set (default: 0)")
+    p.add_argument("--preset", default="default", help="teacher model size (default: %(default)s)")
+    p.add_argument("--quality-seeds", type=seeds, default=[0], help="sampling seeds per quality figure (default: 0)")
+    p.add_argument("--calibration-rows", type=int, default=256, help="training rows strategies score on (default: 256)")
+    p.add_argument("--speed-rows", type=int, default=256, help="rows per timed sampling run (default: 256)")
+    p.add_argument("--distill", action="store_true", help="also measure every step after a short distillation")
+    p.add_argument("--distill-epochs", type=int, default=3, help="epochs of that distillation (default: 3)")
+    p.add_argument("--bank", help="fusion bank for fusion-lr/fusion-rf (default: the shipped one)")
+    p.add_argument("--out", required=True, help="results folder (resumed if it holds the same grid)")
+    p.add_argument("--jobs", type=int, default=1, help="cells run at once (default: 1)")
+    p.add_argument("--backend", default="local", help="local (worker processes) or ray (default: local)")
+    p.add_argument("--ray-address", help="host:port of an existing Ray cluster (default: start a local one)")
+    p.add_argument("--teachers", default="runs/teachers", help="teacher cache folder (default: %(default)s)")
+    p = command("report", cmd_report, "write the report of a comparison: tables, curves, plots and report.md")
+    p.add_argument("results", help="results folder of `fuseprune compare`")
+    p.add_argument("--out", help="report folder (default: RESULTS/report)")

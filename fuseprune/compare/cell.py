@@ -1,0 +1,195 @@
+"""What one worker does: make sure a teacher exists, or run one cell of the grid step by step.
+
+A cell removes one layer at a time by its strategy until one layer is left.
+Each step writes one record as soon as it is finished::
+
+    {"dataset", "seed", "strategy", "step", "layers", "removed", "kept",
+     "keep", "next", "rank_seconds", "state": {...}}
+
+``removed`` lists the original layers removed so far, in order; ``kept`` the
+original indices of the layers left; ``keep`` the strategy's keep score of each
+of them (higher = keep) and ``next`` the layer it removes next (both ``None``
+once one layer is left). ``state`` measures the model as it is: SDMetrics
+quality and diagnostic, holdout NLL, parameters, bytes, rows/s, and, at step 0,
+``oracle_impact`` (the holdout-loss increase from skipping each layer alone).
+
+A model state is fixed by (data set, seed, removed layers), whatever the
+strategy: a state already measured by another cell is copied, not measured
+again. Cells resume from their last finished step.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from fuseprune.compare.grid import FUSION, Cell, GridConfig
+from fuseprune.compare.store import ResultStore, cell_of
+from fuseprune.data import load_table
+from fuseprune.evaluation import EvalConfig, evaluate
+from fuseprune.progress import quiet_transformers
+from fuseprune.pruning.strategies import STRATEGIES, RankContext, Strategy, get_strategy
+from fuseprune.pruning.surgery import remove_layers
+from fuseprune.pruning.targets import removal_ranking
+from fuseprune.scoring import ablation_scores, calibration_batches
+from fuseprune.tabular import TabularGPT, TrainConfig, split_of, tabular_loss_fn
+from fuseprune.tabular.cache import load_or_train, teacher_folder
+
+log = logging.getLogger(__name__)
+LAYERS = "transformer.h"
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Task:
+    """A unit of work for a backend: ``kind`` is ``"teacher"`` or ``"cell"``.
+
+    Local workers append records to the store at ``store`` themselves (one line
+    per finished step); remote workers get the ``records`` known so far and
+    return their new ones for the driver to append.
+    """
+
+    kind: str
+    config: dict[str, Any]
+    cell: Cell
+    teachers: str
+    threads: int = 1
+    store: str | None = None
+    records: tuple[Record, ...] = field(default=())
+
+    @property
+    def label(self) -> str:
+        """What progress displays."""
+        return f"teacher {Path(self.cell.dataset).stem}/{self.cell.seed}" if self.kind == "teacher" else self.cell.label
+
+
+def execute(task: Task) -> list[Record]:
+    """Run ``task`` in this process; return the records it wrote or should be written."""
+    torch.set_num_threads(task.threads)
+    quiet_transformers()
+    config = GridConfig.from_dict(task.config)
+    teacher = _teacher(config, task.cell, task.teachers)
+    if task.kind == "teacher":
+        return []
+    if task.store is not None:
+        store = ResultStore(task.store)
+        return run_cell(config, task.cell, teacher, store.records(), store.append)
+    return run_cell(config, task.cell, teacher, task.records)
+
+
+def _teacher(config: GridConfig, cell: Cell, teachers: str) -> TabularGPT:
+    folder = teacher_folder(teachers, cell.dataset, config.preset, cell.seed)
+    bundle, _ = load_or_train(load_table(cell.dataset), TrainConfig(preset=config.preset, seed=cell.seed), folder)
+    return bundle
+
+
+def run_cell(
+    config: GridConfig,
+    cell: Cell,
+    teacher: TabularGPT,
+    known: Sequence[Record] = (),
+    sink: Callable[[Record], None] | None = None,
+) -> list[Record]:
+    """Run ``cell`` from its last finished step in ``known``; pass each new record to ``sink``, return them all."""
+    table = load_table(cell.dataset)
+    train, holdout = split_of(teacher, table)
+    states = {_state_key(r): r["state"] for r in known if (r["dataset"], r["seed"]) == (cell.dataset, cell.seed)}
+    done = {r["step"]: r for r in known if cell_of(r) == cell}
+    total = teacher.model.config.n_layer
+    removed: list[int] = []
+    step = 0
+    while step in done and done[step]["next"] is not None:
+        removed = [*done[step]["removed"], done[step]["next"]]
+        step += 1
+    if step in done:  # the last step (one layer left) is finished too
+        return []
+    # Original indices are positions in the intact teacher, so the finished steps are replayed in one cut.
+    model = remove_layers(teacher.model, sorted(removed), layers=LAYERS) if removed else teacher.model
+    measure = _Measure(config, cell, teacher, train, holdout)
+    strategy = _strategy(config, cell)
+    new: list[Record] = []
+    while True:
+        kept = [layer for layer in range(total) if layer not in removed]
+        key = (cell.dataset, cell.seed, tuple(sorted(removed)))
+        state = states.get(key) or measure.state(model, removed, kept)
+        states[key] = state
+        keep: list[float] | None = None
+        next_layer: int | None = None
+        start = time.perf_counter()
+        if len(kept) > 1:
+            context = RankContext(seed=cell.seed, loss_fn=measure.loss_fn, layers=LAYERS,
+                                  removed_fraction=len(removed) / total)
+            keep = list(strategy.rank(model, measure.batches, context).keep)
+            next_layer = kept[removal_ranking(keep, range(len(kept)))[0]]
+        record = {"dataset": cell.dataset, "seed": cell.seed, "strategy": cell.strategy, "step": len(removed),
+                  "layers": len(kept), "removed": list(removed), "kept": kept, "keep": keep, "next": next_layer,
+                  "rank_seconds": time.perf_counter() - start, "state": state}
+        if sink is not None:
+            sink(record)
+        new.append(record)
+        log.info("%s step %d: %d layers, quality %.4f, next %s", cell.label, len(removed), len(kept),
+                 state["quality"], next_layer)
+        if next_layer is None:
+            return new
+        model = remove_layers(model, [kept.index(next_layer)], layers=LAYERS)
+        removed.append(next_layer)
+
+
+def _state_key(record: Record) -> tuple[str, int, tuple[int, ...]]:
+    return record["dataset"], record["seed"], tuple(sorted(record["removed"]))
+
+
+def _strategy(config: GridConfig, cell: Cell) -> Strategy:
+    if cell.strategy in FUSION:
+        excluded = sorted({cell.dataset, Path(cell.dataset).stem})
+        return STRATEGIES.get(cell.strategy)(bank=config.bank or None, exclude_datasets=excluded)
+    return get_strategy(cell.strategy)
+
+
+class _Measure:
+    """Measures model states of one cell (one teacher, its splits and the calibration rows)."""
+
+    def __init__(self, config: GridConfig, cell: Cell, teacher: TabularGPT, train: Any, holdout: Any) -> None:
+        self.config, self.cell, self.teacher, self.train, self.holdout = config, cell, teacher, train, holdout
+        self.loss_fn = tabular_loss_fn(teacher.codec)
+        self.batches = calibration_batches(teacher.codec, train, config.calibration_rows, seed=cell.seed)
+        self.eval_config = EvalConfig(seeds=config.quality_seeds, speed_rows=config.speed_rows, speed_repeats=3,
+                                      ceiling=False)
+
+    def state(self, model: Any, removed: list[int], kept: list[int]) -> Record:
+        start = time.perf_counter()
+        torch.manual_seed(self.cell.seed)
+        bundle = TabularGPT(model, self.teacher.codec)
+        state = _metrics(evaluate(bundle, self.train, self.holdout, self.eval_config))
+        if not removed:
+            batches = calibration_batches(self.teacher.codec, self.holdout, len(self.holdout), seed=0)
+            state["oracle_impact"] = list(ablation_scores(model, batches, loss_fn=self.loss_fn, layers=LAYERS).raw)
+        state["eval_seconds"] = time.perf_counter() - start
+        if removed and self.config.distill:
+            state["distilled"] = self._distilled(model, kept)
+        return state
+
+    def _distilled(self, model: Any, kept: list[int]) -> Record:
+        from fuseprune.distill import DistillConfig, distill_tabular
+
+        start = time.perf_counter()
+        student = TabularGPT(copy.deepcopy(model), self.teacher.codec)
+        distill = DistillConfig(max_epochs=self.config.distill_epochs, seed=self.cell.seed)
+        healed, _ = distill_tabular(student, self.teacher, self.train, distill, layer_map=kept)
+        torch.manual_seed(self.cell.seed)
+        metrics = _metrics(evaluate(healed, self.train, self.holdout, self.eval_config))
+        return {**metrics, "distill_seconds": time.perf_counter() - start}
+
+
+def _metrics(record: Any) -> Record:
+    keys = ("quality", "quality_per_seed", "column_shapes", "column_pair_trends", "diagnostic", "holdout_nll",
+            "parameters", "bytes_on_disk", "rows_per_second")
+    values = record.to_dict()
+    return {key: list(values[key]) if isinstance(values[key], tuple) else values[key] for key in keys}

@@ -1,0 +1,99 @@
+"""PNG plots of a comparison: curve panels per data set and a heatmap of layer ranks.
+
+Made to survive black-and-white print: highlighted strategies differ in
+colour (Okabe-Ito, colour-blind safe), marker and line style at once; the
+remaining single signals are thin grey lines; heatmap cells carry their value.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from fuseprune.compare.analysis import highlighted  # noqa: E402
+
+#: strategy -> (colour, marker, line style); the best single signal takes the "signal" style.
+STYLES = {
+    "fusion-rf": ("#D55E00", "o", "-"),
+    "fusion-lr": ("#0072B2", "s", "--"),
+    "ablation": ("#000000", "^", ":"),
+    "random": ("#999999", "x", "-."),
+    "signal": ("#009E73", "D", (0, (5, 1))),
+}
+LABELS = {"ablation": "ablation (oracle)", "holdout_nll": "holdout NLL per row (nats, lower is better)",
+          "quality": "SDMetrics quality (higher is better)",
+          "distilled_quality": "quality after distillation", "distilled_holdout_nll": "NLL after distillation"}
+
+
+def curve_panels(curve: pd.DataFrame, path: Path, measures: tuple[str, ...] = ("quality", "holdout_nll")) -> Path:
+    """One column per data set, one row per measure: each strategy's curve against layers removed."""
+    datasets = sorted(curve["dataset"].unique())
+    fig, axes = plt.subplots(len(measures), len(datasets), figsize=(3.6 * len(datasets), 3.2 * len(measures)),
+                             squeeze=False)
+    for column, dataset in enumerate(datasets):
+        data = curve[curve["dataset"] == dataset]
+        colour = highlighted(data, dataset)
+        for row, measure in enumerate(measures):
+            ax = axes[row][column]
+            for strategy, group in data.groupby("strategy"):
+                group = group.sort_values("step")
+                if strategy in colour:
+                    c, marker, style = STYLES.get(strategy, STYLES["signal"])
+                    label = LABELS.get(strategy, strategy if strategy in STYLES else f"{strategy} (best signal)")
+                    ax.plot(group["step"], group[measure], color=c, marker=marker, linestyle=style, linewidth=1.8,
+                            markersize=5, label=label, zorder=3)
+                else:
+                    ax.plot(group["step"], group[measure], color="#BBBBBB", linewidth=0.8, zorder=1,
+                            label="other single signals")
+            ax.set_xlabel("layers removed")
+            ax.grid(alpha=0.3)
+            if row == 0:
+                ax.set_title(dataset, fontsize=11)
+            if column == 0:
+                ax.set_ylabel(LABELS.get(measure, measure), fontsize=9)
+            handles, labels = ax.get_legend_handles_labels()
+            unique = dict(zip(labels, handles))
+            ax.legend(unique.values(), unique.keys(), fontsize=7, loc="best", framealpha=0.85)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def rank_heatmaps(ranks: dict[str, pd.DataFrame], path: Path) -> Path:
+    """One panel per data set: strategy x layer, the removal rank of each layer (1 = removed first)."""
+    datasets = sorted(ranks)
+    columns = min(3, len(datasets))
+    rows = math.ceil(len(datasets) / columns)
+    height = max(len(table) for table in ranks.values()) * 0.32 + 1.2
+    fig, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, height * rows), squeeze=False)
+    image = None
+    for ax, dataset in zip(axes.flat, datasets):
+        table = ranks[dataset]
+        order = ["oracle", *sorted(i for i in table.index if i != "oracle")]
+        table = table.loc[[i for i in order if i in table.index]]
+        image = ax.imshow(table.to_numpy(), cmap="cividis_r", aspect="auto", vmin=1, vmax=table.shape[1])
+        ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
+        ax.set_yticks(range(len(table)), table.index, fontsize=7)
+        ax.set_xlabel("layer")
+        ax.set_title(dataset, fontsize=10)
+        for (i, j), value in pd.DataFrame(table.to_numpy()).stack().items():
+            ax.text(j, i, f"{value:.1f}".rstrip("0").rstrip("."), ha="center", va="center", fontsize=6,
+                    color="white" if value > table.shape[1] / 2 else "black")
+    for ax in list(axes.flat)[len(datasets):]:
+        ax.axis("off")
+    if image is not None:
+        fig.colorbar(image, ax=axes, shrink=0.6, label="removal rank (1 = removed first)")
+    return _save(fig, path)
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=130, bbox_inches="tight")
+    plt.close(fig)
+    return path

@@ -1,0 +1,145 @@
+"""The results store of a comparison: a folder with ``grid.json`` and an append-only ``results.jsonl``.
+
+``grid.json`` records the fuseprune version and the :class:`GridConfig`; a
+folder made by another version or another grid is refused, naming the
+difference. ``results.jsonl`` gets one JSON line per finished step, written by
+a single ``write`` on a file opened for appending and flushed to disk, so
+several worker processes can share it and a killed process leaves at most one
+torn last line, which readers skip (and the next append starts on a new line).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from fuseprune import __version__
+from fuseprune.compare.grid import Cell, GridConfig
+from fuseprune.errors import ConfigError, DataError, PathNotFoundError
+from fuseprune.files import write_json_atomic
+
+log = logging.getLogger(__name__)
+STORE_FORMAT = 1
+GRID_FILE = "grid.json"
+RESULTS_FILE = "results.jsonl"
+
+#: Record fields that depend on the machine and its load, not on the grid: left out
+#: when two runs are compared (:func:`comparable`).
+VOLATILE = ("rows_per_second", "rank_seconds", "eval_seconds", "distill_seconds")
+
+
+class ResultStore:
+    """Append-only step records of one grid.
+
+    Args:
+        folder: The results folder.
+        config: The grid; if given and the folder is new, it is created for this
+            grid; if the folder exists, its grid must be the same.
+    """
+
+    def __init__(self, folder: str | Path, config: GridConfig | None = None) -> None:
+        self.folder = Path(folder)
+        self.path = self.folder / RESULTS_FILE
+        grid_file = self.folder / GRID_FILE
+        if grid_file.is_file():
+            stored = _read_grid(grid_file)
+            self.config = GridConfig.from_dict(stored["grid"])
+            if config is not None:
+                _check_same(grid_file, stored, config)
+        elif config is None:
+            raise PathNotFoundError(f"{str(self.folder)!r} is not a comparison results folder (no {GRID_FILE}); "
+                                    "pass the --out folder of a `fuseprune compare` run.")
+        else:
+            if self.folder.exists() and any(self.folder.iterdir()):
+                raise ConfigError(f"{str(self.folder)!r} exists and is not a comparison results folder; "
+                                  "pick a new or empty --out folder.")
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(grid_file, {"format": STORE_FORMAT, "fuseprune": __version__, "grid": config.to_dict()})
+            self.config = config
+        self.path.touch()
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Add one finished step (one ``write`` of one line, then fsync)."""
+        append_line(self.path, record)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every complete record, in the order written."""
+        return list(read_lines(self.path))
+
+    def steps_of(self, cell: Cell) -> dict[int, dict[str, Any]]:
+        """The finished steps of ``cell``: step number -> record."""
+        return {r["step"]: r for r in self.records() if cell_of(r) == cell}
+
+
+def append_line(path: Path, record: dict[str, Any]) -> None:
+    """Append ``record`` as one JSON line; a torn previous line is ended first."""
+    line = json.dumps(record, sort_keys=True, allow_nan=False) + "\n"
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        size = os.fstat(fd).st_size
+        if size and _last_byte(path, size) != b"\n":
+            line = "\n" + line
+        os.write(fd, line.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _last_byte(path: Path, size: int) -> bytes:
+    with open(path, "rb") as handle:
+        handle.seek(size - 1)
+        return handle.read(1)
+
+
+def read_lines(path: Path) -> Iterator[dict[str, Any]]:
+    """The complete JSON records of ``path``; a torn line (a killed writer) is skipped with a warning."""
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                log.warning("%s line %d is incomplete (a writer was killed); it will be recomputed", path, number)
+
+
+def cell_of(record: dict[str, Any]) -> Cell:
+    """The cell a step record belongs to."""
+    return Cell(record["dataset"], record["seed"], record["strategy"])
+
+
+def comparable(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records without the machine-dependent fields, sorted: equal for equal grids, whoever ran them."""
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in VOLATILE}
+        return value
+
+    return sorted((strip(r) for r in records), key=lambda r: (r["dataset"], r["seed"], r["strategy"], r["step"]))
+
+
+def _read_grid(path: Path) -> dict[str, Any]:
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        GridConfig.from_dict(stored["grid"])
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise DataError(f"{str(path)!r} is not a readable grid file ({exc}); use a new --out folder.") from None
+    return stored
+
+
+def _check_same(path: Path, stored: dict[str, Any], config: GridConfig) -> None:
+    here = {"format": STORE_FORMAT, "fuseprune": __version__, **config.to_dict()}
+    there = {"format": stored.get("format"), "fuseprune": stored.get("fuseprune"), **stored["grid"]}
+    differences = [f"{key}: {_show(there.get(key))} there, {_show(here.get(key))} here"
+                   for key in sorted(set(here) | set(there)) if _show(here.get(key)) != _show(there.get(key))]
+    if differences:
+        raise ConfigError(f"{str(path.parent)!r} holds a different grid ({'; '.join(differences)}); "
+                          "use a new --out folder or the same options and version.")
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
