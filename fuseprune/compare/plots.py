@@ -27,21 +27,24 @@ STYLES = {
     "random": ("#999999", "x", "-."),
     "signal": ("#009E73", "D", (0, (5, 1))),
 }
-LABELS = {"ablation": "ablation (oracle)", "holdout_nll": "holdout NLL per row (nats, lower is better)",
-          "quality": "SDMetrics quality (higher is better)",
-          "distilled_quality": "quality after distillation", "distilled_holdout_nll": "NLL after distillation"}
+LABELS = {"ablation": "ablation (oracle)"}
+SHORT = {"quality": "quality (higher is better)", "holdout_nll": "holdout NLL (lower is better)",
+         "distilled_quality": "quality after distillation", "distilled_holdout_nll": "NLL after distillation"}
 
 
-def curve_panels(curve: pd.DataFrame, path: Path, measures: tuple[str, ...] = ("quality", "holdout_nll")) -> Path:
-    """One column per data set, one row per measure: each strategy's curve against layers removed."""
+def curve_panels(curve: pd.DataFrame, path: Path, measures: tuple[str, ...] = ("quality", "holdout_nll"),
+                 columns: int = 4) -> Path:
+    """Per data set, one panel per measure stacked in a column: each strategy's curve against layers removed."""
     datasets = sorted(curve["dataset"].unique())
-    fig, axes = plt.subplots(len(measures), len(datasets), figsize=(3.6 * len(datasets), 3.2 * len(measures)),
+    columns = min(columns, len(datasets))
+    blocks = math.ceil(len(datasets) / columns)
+    fig, axes = plt.subplots(blocks * len(measures), columns, figsize=(4.2 * columns, 3.0 * blocks * len(measures)),
                              squeeze=False)
-    for column, dataset in enumerate(datasets):
+    for index, dataset in enumerate(datasets):
         data = curve[curve["dataset"] == dataset]
         colour = highlighted(data, dataset)
-        for row, measure in enumerate(measures):
-            ax = axes[row][column]
+        for offset, measure in enumerate(measures):
+            ax = axes[index // columns * len(measures) + offset][index % columns]
             for strategy, group in data.groupby("strategy"):
                 group = group.sort_values("step")
                 if strategy in colour:
@@ -52,15 +55,16 @@ def curve_panels(curve: pd.DataFrame, path: Path, measures: tuple[str, ...] = ("
                 else:
                     ax.plot(group["step"], group[measure], color="#BBBBBB", linewidth=0.8, zorder=1,
                             label="other single signals")
-            ax.set_xlabel("layers removed")
             ax.grid(alpha=0.3)
-            if row == 0:
-                ax.set_title(dataset, fontsize=11)
-            if column == 0:
-                ax.set_ylabel(LABELS.get(measure, measure), fontsize=9)
-            handles, labels = ax.get_legend_handles_labels()
-            unique = dict(zip(labels, handles))
-            ax.legend(unique.values(), unique.keys(), fontsize=7, loc="best", framealpha=0.85)
+            ax.set_title(f"{dataset}: {SHORT.get(measure, measure)}", fontsize=10)
+            ax.set_xlabel("layers removed", fontsize=8)
+            if offset == 0:
+                handles, labels = ax.get_legend_handles_labels()
+                unique = dict(zip(labels, handles))
+                ax.legend(unique.values(), unique.keys(), fontsize=7, loc="lower left", framealpha=0.85)
+    for index in range(len(datasets), blocks * columns):
+        for offset in range(len(measures)):
+            axes[index // columns * len(measures) + offset][index % columns].axis("off")
     fig.tight_layout()
     return _save(fig, path)
 
@@ -71,18 +75,19 @@ def rank_heatmaps(ranks: dict[str, pd.DataFrame], path: Path) -> Path:
     columns = min(3, len(datasets))
     rows = math.ceil(len(datasets) / columns)
     height = max(len(table) for table in ranks.values()) * 0.32 + 1.2
-    fig, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, height * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.6 + 3.2 * columns, height * rows), squeeze=False,
+                             sharey=True)
+    strategies = sorted({s for table in ranks.values() for s in table.index} - {"oracle"})
+    order = ["oracle", *strategies]  # the same rows in every panel; names only on the left
     image = None
     for ax, dataset in zip(axes.flat, datasets):
-        table = ranks[dataset]
-        order = ["oracle", *sorted(i for i in table.index if i != "oracle")]
-        table = table.loc[[i for i in order if i in table.index]]
+        table = ranks[dataset].reindex(order)
         image = ax.imshow(table.to_numpy(), cmap="cividis_r", aspect="auto", vmin=1, vmax=table.shape[1])
         ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
         ax.set_yticks(range(len(table)), table.index, fontsize=7)
         ax.set_xlabel("layer")
         ax.set_title(dataset, fontsize=10)
-        for (i, j), value in pd.DataFrame(table.to_numpy()).stack().items():
+        for (i, j), value in pd.DataFrame(table.to_numpy()).stack().dropna().items():
             ax.text(j, i, f"{value:.1f}".rstrip("0").rstrip("."), ha="center", va="center", fontsize=6,
                     color="white" if value > table.shape[1] / 2 else "black")
     for ax in list(axes.flat)[len(datasets):]:

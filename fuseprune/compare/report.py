@@ -114,8 +114,8 @@ def _markdown(store: ResultStore, report: Report, has_distilled: bool) -> str:
     if has_distilled:
         lines += ["![the same after a short distillation at each step](curves_distilled.png)", ""]
     for name in report.winners:
-        lines += [f"## {TITLES[name]}", "", "Best per data set in bold.", "",
-                  _table(report.tables[name].T, "{:.4f}", bold=_best(report.tables[name], name)), ""]
+        lines += [f"## {TITLES[name]}", "", "Best per data set in bold; the last column is the mean over data sets.",
+                  "", _table(_with_mean(report.tables[name]).T, "{:.4f}", bold=_best(report.tables[name], name)), ""]
     for name, title in (("fusion_rf_vs_best_signal", "quality AUC"), ("fusion_rf_vs_best_signal_nll", "NLL AUC")):
         table = report.tables[name]
         if not table.empty:
