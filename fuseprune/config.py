@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import MISSING, asdict, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
 from fuseprune.errors import ConfigError
@@ -47,3 +47,32 @@ def check_range(name: str, value: float, low: float, high: float, *, low_open: b
         bound = f"greater than {low}" if low_open else f"at least {low}"
         limit = "" if high == float("inf") else f" and at most {high}"
         raise ConfigError(f"`{name}` must be {bound}{limit}; got {value}.")
+
+
+@dataclass(frozen=True)
+class LoopConfig(ConfigMixin):
+    """The settings every training loop shares (teacher training and distillation).
+
+    Subclasses redefine a field to change its default or help text; the checks
+    stay here.
+    """
+
+    max_epochs: int = field(default=50, metadata={"help": "upper bound on passes over the training rows"})
+    batch_size: int = field(default=64, metadata={"help": "rows per optimisation step"})
+    learning_rate: float = field(default=5e-4, metadata={"help": "peak AdamW learning rate"})
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay"})
+    warmup_fraction: float = field(default=0.02, metadata={"help": "fraction of steps with linear warm-up"})
+    validation_fraction: float = field(default=0.1, metadata={"help": "training rows kept aside for early stopping"})
+    patience: int = field(default=5, metadata={"help": "epochs without validation improvement before stopping"})
+    max_minutes: float = field(default=0.0, metadata={"help": "wall-clock budget in minutes (0 = none)"})
+    seed: int = field(default=0, metadata={"help": "seed of shuffling, dropout and the validation split"})
+
+    def __post_init__(self) -> None:
+        check_range("max_epochs", self.max_epochs, 1, 100_000)
+        check_range("batch_size", self.batch_size, 1, 1_000_000)
+        check_range("learning_rate", self.learning_rate, 0.0, 1.0, low_open=True)
+        check_range("weight_decay", self.weight_decay, 0.0, 1.0)
+        check_range("warmup_fraction", self.warmup_fraction, 0.0, 1.0)
+        check_range("validation_fraction", self.validation_fraction, 0.0, 0.5, low_open=True)
+        check_range("patience", self.patience, 1, 100_000)
+        check_range("max_minutes", self.max_minutes, 0.0, float("inf"))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import torch
 
-from fuseprune.config import ConfigMixin, check_range
+from fuseprune.config import LoopConfig
 from fuseprune.data.table import DEFAULT_HOLDOUT, Table, split_frame
 from fuseprune.progress import Progress, or_null
 from fuseprune.tabular.codec import TableCodec
@@ -22,30 +22,18 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class TrainConfig(ConfigMixin):
-    """How a TabularGPT is trained."""
+class TrainConfig(LoopConfig):
+    """How a TabularGPT is trained (the loop settings are :class:`~fuseprune.config.LoopConfig`'s)."""
 
     preset: str = field(default="default", metadata={"help": "model size: tiny, default or seed"})
     max_epochs: int = field(default=200, metadata={"help": "upper bound on passes over the training rows"})
-    batch_size: int = field(default=64, metadata={"help": "rows per optimisation step"})
     learning_rate: float = field(default=1e-3, metadata={"help": "peak AdamW learning rate"})
-    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay"})
-    warmup_fraction: float = field(default=0.02, metadata={"help": "fraction of steps with linear warm-up"})
-    validation_fraction: float = field(default=0.1, metadata={"help": "training rows kept aside for early stopping"})
     patience: int = field(default=10, metadata={"help": "epochs without validation improvement before stopping"})
-    max_minutes: float = field(default=0.0, metadata={"help": "wall-clock budget in minutes (0 = none)"})
     seed: int = field(default=0, metadata={"help": "seed of initialisation, shuffling and the validation split"})
 
     def __post_init__(self) -> None:
         PRESETS.get(self.preset)
-        check_range("max_epochs", self.max_epochs, 1, 100_000)
-        check_range("batch_size", self.batch_size, 1, 1_000_000)
-        check_range("learning_rate", self.learning_rate, 0.0, 1.0, low_open=True)
-        check_range("weight_decay", self.weight_decay, 0.0, 1.0)
-        check_range("warmup_fraction", self.warmup_fraction, 0.0, 1.0)
-        check_range("validation_fraction", self.validation_fraction, 0.0, 0.5, low_open=True)
-        check_range("patience", self.patience, 1, 100_000)
-        check_range("max_minutes", self.max_minutes, 0.0, float("inf"))
+        super().__post_init__()
 
 
 @dataclass
