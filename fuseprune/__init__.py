@@ -9,6 +9,7 @@ The public API, stage by stage (imported lazily, so ``import fuseprune`` is quic
 - pruning: :func:`make_plan`, :func:`make_tabular_plan`, :class:`PrunePlan`, :func:`apply_plan`, :func:`prune_tabular`
 - distillation: :class:`DistillationLoss`, :func:`distill_step`, :func:`distill_tabular`, :class:`DistillationCallback`
 - evaluation: :func:`evaluate`, :class:`EvaluationRecord`
+- comparisons: :class:`GridConfig`, :func:`run_grid`, :func:`write_report`
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ _EXPORTS = {
     "EvaluationRecord": "fuseprune.evaluation",
     "ForestFusion": "fuseprune.fusion",
     "FusepruneError": "fuseprune.errors",
+    "GridConfig": "fuseprune.compare",
     "FusionBank": "fuseprune.fusion",
     "LinearFusion": "fuseprune.fusion",
     "PrunePlan": "fuseprune.pruning",
@@ -43,11 +45,13 @@ _EXPORTS = {
     "make_plan": "fuseprune.pruning",
     "make_tabular_plan": "fuseprune.pruning",
     "prune_tabular": "fuseprune.pruning",
+    "run_grid": "fuseprune.compare",
     "sample_rows": "fuseprune.tabular",
     "score_layers": "fuseprune.scoring",
     "score_tabular": "fuseprune.scoring",
     "train_on_table": "fuseprune.tabular",
     "validate": "fuseprune.fusion",
+    "write_report": "fuseprune.compare.report",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])

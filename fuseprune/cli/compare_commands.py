@@ -65,9 +65,10 @@ def cmd_compare(args: argparse.Namespace) -> None:
     payload = {"out": args.out, "cells": summary.cells, "already_finished": summary.skipped,
                "steps_computed": summary.steps_computed, "minutes": round(minutes, 2)}
     rows = [("results", args.out), ("cells", summary.cells), ("already finished before this run", summary.skipped),
-            ("steps computed now", summary.steps_computed), ("wall time", f"{minutes:.1f} min"),
-            ("next", f"fuseprune report {args.out}")]
+            ("steps computed now", summary.steps_computed), ("wall time", f"{minutes:.1f} min")]
     emit(args, payload, lambda: table("comparison", ["", ""], rows))
+    if not args.json:
+        out.print(f"next: fuseprune report {args.out}", soft_wrap=True, highlight=False)
 
 
 def cmd_report(args: argparse.Namespace) -> None:

@@ -145,3 +145,16 @@ def test_an_address_that_accepts_but_is_no_ray_cluster_fails_within_30_seconds(t
 def test_a_malformed_ray_address_is_named():
     with pytest.raises(ConfigError, match="is not host:port"):
         check_reachable("nowhere")
+
+
+def test_compare_and_report_from_the_command_line(teachers, tmp_path, capsys):
+    out = tmp_path / "cli"
+    code = main(["compare", "--datasets", "iris", "--strategies", "weight_norm,random", "--preset", "tiny",
+                 "--calibration-rows", "64", "--speed-rows", "32", "--out", str(out), "--teachers", str(teachers)])
+    captured = capsys.readouterr()
+    assert code == 0 and "cells" in captured.err and "done 2 · running 0 · left 0" in captured.err
+    assert "steps computed now" in captured.out and f"fuseprune report {out}" in captured.out
+    code = main(["report", str(out), "--json"])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0 and payload["missing_cells"] == 0 and (out / "report" / "report.md").is_file()
+    assert set(payload["winners"]["quality_auc"]) == {"weight_norm", "random"}
