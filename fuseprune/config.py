@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 from fuseprune.errors import ConfigError
 
 C = TypeVar("C", bound="ConfigMixin")
+#: Seeds seed numpy as well as torch, and numpy takes 0 .. 2**32 - 1.
+MAX_SEED = 2**32 - 1
 
 
 class ConfigMixin:
@@ -49,6 +51,12 @@ def check_range(name: str, value: float, low: float, high: float, *, low_open: b
         raise ConfigError(f"`{name}` must be {bound}{limit}; got {value}.")
 
 
+def check_seed(name: str, value: object) -> None:
+    """Raise ``ConfigError`` in the house shape unless ``value`` is an integer seed from 0 to 2**32 - 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+        raise ConfigError(f"`{name}` must be an integer between 0 and {MAX_SEED}; got {value!r}.")
+
+
 @dataclass(frozen=True)
 class LoopConfig(ConfigMixin):
     """The settings every training loop shares (teacher training and distillation).
@@ -64,7 +72,9 @@ class LoopConfig(ConfigMixin):
     warmup_fraction: float = field(default=0.02, metadata={"help": "fraction of steps with linear warm-up"})
     validation_fraction: float = field(default=0.1, metadata={"help": "training rows kept aside for early stopping"})
     patience: int = field(default=5, metadata={"help": "epochs without validation improvement before stopping"})
-    max_minutes: float = field(default=0.0, metadata={"help": "wall-clock budget in minutes (0 = none)"})
+    max_minutes: float = field(
+        default=0.0, metadata={"help": "wall-clock budget in minutes, checked after every step (0 = none)"}
+    )
     seed: int = field(default=0, metadata={"help": "seed of shuffling, dropout and the validation split"})
 
     def __post_init__(self) -> None:
@@ -76,3 +86,4 @@ class LoopConfig(ConfigMixin):
         check_range("validation_fraction", self.validation_fraction, 0.0, 0.5, low_open=True)
         check_range("patience", self.patience, 1, 100_000)
         check_range("max_minutes", self.max_minutes, 0.0, float("inf"))
+        check_seed("seed", self.seed)

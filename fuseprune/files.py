@@ -29,8 +29,8 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 
 
 def write_json_atomic(path: str | Path, payload: Any) -> Path:
-    """Write ``payload`` as indented JSON, atomically."""
-    return write_text_atomic(path, json.dumps(payload, indent=2, sort_keys=False) + "\n")
+    """Write ``payload`` as indented strict JSON, atomically (NaN or infinity raises ``ValueError``)."""
+    return write_text_atomic(path, json.dumps(payload, indent=2, sort_keys=False, allow_nan=False) + "\n")
 
 
 @contextmanager

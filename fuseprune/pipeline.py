@@ -18,15 +18,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fuseprune.config import ConfigMixin, check_range
+from fuseprune.config import ConfigMixin, check_range, check_seed
 from fuseprune.data import DEFAULT_DATASET, DEFAULT_HOLDOUT, load_table
 from fuseprune.distill import DistillConfig, distill_tabular
-from fuseprune.errors import FusepruneError
+from fuseprune.errors import ConfigError, FusepruneError
 from fuseprune.evaluation import EvalConfig, EvaluationRecord, evaluate
 from fuseprune.files import write_json_atomic
+from fuseprune.jsonsafe import nan_to_none
 from fuseprune.progress import Progress
-from fuseprune.pruning import PrunePlan, make_tabular_plan, prune_tabular
-from fuseprune.tabular import TabularGPT, TrainConfig, split_of
+from fuseprune.pruning import PrunePlan, Target, make_tabular_plan, prune_tabular
+from fuseprune.tabular import PRESETS, TabularGPT, TrainConfig, split_of
 from fuseprune.tabular.cache import load_or_train
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,13 @@ class RunConfig(ConfigMixin):
 
     def __post_init__(self) -> None:
         check_range("holdout", self.holdout, 0.0, 1.0, low_open=True)
+        check_seed("seed", self.seed)
+        check_seed("split_seed", self.split_seed)
+        depth = PRESETS.get(self.preset).n_layer
+        count = Target.parse(self.remove, None).layer_count(depth)
+        if count is not None and count > depth - 1:
+            raise ConfigError(f"`remove` must be between 1 and {depth - 1} for the {depth}-layer {self.preset!r} "
+                              f"preset; got {self.remove!r} ({count} layers).")
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,7 @@ def run_main(config: RunConfig, progress: Progress | None = None) -> RunResult:
     result = RunResult(folder, reused, plan, *records)
     records[0].save(folder / "teacher.json")
     records[1].save(folder / "student.json")
-    write_json_atomic(folder / "summary.json", {**result.to_dict(), "config": asdict(config)})
+    write_json_atomic(folder / "summary.json", nan_to_none({**result.to_dict(), "config": asdict(config)}))
     return result
 
 

@@ -96,7 +96,7 @@ def test_a_plan_for_another_model_is_refused_naming_the_difference(capsys, tmp_p
         (["score", "{model}", "--signals", "bogus"], "unknown signal 'bogus'; known signals: act_norm"),
         (["score", "{model}", "--data", "iris"], "data columns do not match the model's codec"),
         (["score", "{tmp}/no-model"], "does not exist"),
-        (["score", "{model}", "--rows", "0"], "`n_rows` must be at least 1"),
+        (["score", "{model}", "--rows", "0"], "argument --rows: must be between 1 and 100,000; got 0"),
         (["plan", "{model}", "--strategy", "nope", "--remove", "1", "--out", "{tmp}/m"], "unknown strategy 'nope'; known: ablation"),
         (["plan", "{model}", "--strategy", "random", "--remove", "2", "--out", "{tmp}/m"], "`remove` must be between 1 and 1"),
         (["prune", "{model}", "{tmp}/missing.json", "--out", "{tmp}/m"], "does not exist"),

@@ -16,14 +16,14 @@ from rich.logging import RichHandler
 
 from fuseprune import __version__
 from fuseprune.cli import compare_commands, fuse_commands, model_commands, prune_commands
+from fuseprune.cli.boundary import Parser, UsageError, report
 from fuseprune.cli.output import command_maker, err
-from fuseprune.errors import FusepruneError
 from fuseprune.progress import quiet_transformers
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of every command."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="fuseprune", description="Layer pruning with fused importance signals for tabular transformers."
     )
     parser.add_argument("--version", action="version", version=f"fuseprune {__version__}")
@@ -38,20 +38,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code (0 done, 2 refused input, 1 unexpected error, 130 interrupted)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        return report(exc, verbose=False)
     level = logging.INFO if args.verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(message)s", handlers=[RichHandler(console=err, show_path=False)])
     try:
         quiet_transformers()
         args.func(args)
-    except FusepruneError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-        return 2
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
+    except Exception as exc:  # the one boundary: every error becomes one line (see fuseprune.cli.boundary)
+        return report(exc, args.verbose)
     return 0
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from fuseprune.cli.output import emit, err, names, out, seeds, table
+from fuseprune.cli.output import MAX_CALIBRATION_ROWS, MAX_SPEED_ROWS, emit, err, integer, names, out, seeds, table
 
 
 class GridDisplay:
@@ -98,13 +98,13 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--seeds", type=seeds, default=[0], help="teacher seeds per data set (default: 0)")
     p.add_argument("--preset", default="default", help="teacher model size (default: %(default)s)")
     p.add_argument("--quality-seeds", type=seeds, default=[0], help="sampling seeds per quality figure (default: 0)")
-    p.add_argument("--calibration-rows", type=int, default=256, help="training rows strategies score on (default: 256)")
-    p.add_argument("--speed-rows", type=int, default=256, help="rows per timed sampling run (default: 256)")
+    p.add_argument("--calibration-rows", type=integer(1, MAX_CALIBRATION_ROWS), default=256, help=f"training rows strategies score on, at most {MAX_CALIBRATION_ROWS:,} (default: 256)")
+    p.add_argument("--speed-rows", type=integer(1, MAX_SPEED_ROWS), default=256, help=f"rows per timed sampling run, at most {MAX_SPEED_ROWS:,} (default: 256)")
     p.add_argument("--distill", action="store_true", help="also measure every step after a short distillation")
-    p.add_argument("--distill-epochs", type=int, default=3, help="epochs of that distillation (default: 3)")
+    p.add_argument("--distill-epochs", type=integer(1, 1000), default=3, help="epochs of that distillation, at most 1000 (default: 3)")
     p.add_argument("--bank", help="fusion bank for fusion-lr/fusion-rf (default: the shipped one)")
     p.add_argument("--out", required=True, help="results folder (resumed if it holds the same grid)")
-    p.add_argument("--jobs", type=int, default=1, help="cells run at once (default: 1)")
+    p.add_argument("--jobs", type=integer(1, 256), default=1, help="cells run at once, at most 256 (default: 1)")
     p.add_argument("--backend", default="local", help="local (worker processes) or ray (default: local)")
     p.add_argument("--ray-address", help="host:port of an existing Ray cluster (default: start a local one)")
     p.add_argument("--teachers", default="runs/teachers", help="teacher cache folder (default: %(default)s)")

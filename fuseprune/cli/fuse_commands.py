@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from fuseprune.cli.output import RichProgress, command_maker, emit, names, out, seeds, table
+from fuseprune.cli.output import MAX_CALIBRATION_ROWS, RichProgress, command_maker, emit, integer, names, out, seeds, table
 
 
 def cmd_build_bank(args: argparse.Namespace) -> None:
@@ -44,7 +44,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--datasets", help="comma-separated data sets (default: nine bundled sets, all but breast-cancer-diagnostic)")
     p.add_argument("--seeds", type=seeds, default=[0, 1], help="teacher seeds per data set (default: 0,1)")
     p.add_argument("--preset", default="default", help="teacher model size (default: %(default)s)")
-    p.add_argument("--calibration-rows", type=int, default=256, help="training rows the signals use (default: %(default)s)")
+    p.add_argument("--calibration-rows", type=integer(1, MAX_CALIBRATION_ROWS), default=256, help=f"training rows the signals use, at most {MAX_CALIBRATION_ROWS:,} (default: %(default)s)")
     p.add_argument("--teachers", default="runs/teachers", help="teacher cache folder (default: %(default)s)")
     p.add_argument("--out", required=True, help="bank CSV to write (resumed if it exists)")
     p = command("validate", cmd_validate, "leave-one-dataset-out validation of every strategy on a bank")

@@ -7,10 +7,26 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict
 
-from fuseprune.cli.output import RichProgress, data_of, emit, out, seeds, table
+from fuseprune.cli.output import (
+    MAX_CALIBRATION_ROWS,
+    MAX_EVAL_ROWS,
+    MAX_SAMPLE_ROWS,
+    RichProgress,
+    add_no_verify,
+    data_of,
+    emit,
+    integer,
+    load_model,
+    number,
+    out,
+    seed,
+    seeds,
+    table,
+)
 
 PRESET_HELP = "model size: tiny, default or seed (default: %(default)s)"
 DEFAULT_DATASET = "breast-cancer-wisconsin"
+SEEDS = "4,294,967,295"
 
 
 def cmd_datasets(args: argparse.Namespace) -> None:
@@ -44,9 +60,9 @@ def cmd_train(args: argparse.Namespace) -> None:
 def cmd_sample(args: argparse.Namespace) -> None:
     """Sample rows from a saved model."""
     from fuseprune.files import write_text_atomic
-    from fuseprune.tabular import TabularGPT, sample_rows
+    from fuseprune.tabular import sample_rows
 
-    bundle = TabularGPT.load(args.model_dir)
+    bundle = load_model(args.model_dir, args)
     rows = sample_rows(bundle, args.rows, seed=args.seed, temperature=args.temperature, progress=RichProgress())
     if args.out:
         write_text_atomic(args.out, rows.to_csv(index=False))
@@ -60,9 +76,9 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     """Evaluate a saved model against the holdout split it never trained on."""
     from fuseprune.data import load_table
     from fuseprune.evaluation import EvalConfig, evaluate
-    from fuseprune.tabular import TabularGPT, split_of
+    from fuseprune.tabular import split_of
 
-    bundle = TabularGPT.load(args.model_dir)
+    bundle = load_model(args.model_dir, args)
     data = load_table(data_of(bundle, args.data))
     train, holdout = split_of(bundle, data)
     config = EvalConfig(seeds=tuple(args.seeds), n_rows=args.rows)
@@ -76,9 +92,9 @@ def cmd_score(args: argparse.Namespace) -> None:
     """Score every layer of a saved model with importance signals."""
     from fuseprune.data import load_table
     from fuseprune.scoring import score_tabular
-    from fuseprune.tabular import TabularGPT, split_of
+    from fuseprune.tabular import split_of
 
-    bundle = TabularGPT.load(args.model_dir)
+    bundle = load_model(args.model_dir, args)
     train, _ = split_of(bundle, load_table(data_of(bundle, args.data)))
     signals = None if args.signals in (None, "all") else [s.strip() for s in args.signals.split(",") if s.strip()]
     scores = score_tabular(bundle, train, signals, n_rows=args.rows, batch_size=args.batch_size,
@@ -107,38 +123,41 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p = command("train", cmd_train, "train a tabular model on a data set's training split")
     p.add_argument("--data", default=DEFAULT_DATASET, help="bundled data set name or CSV path (default: %(default)s)")
     p.add_argument("--preset", default="default", help=PRESET_HELP)
-    p.add_argument("--seed", type=int, default=0, help="seed of initialisation, shuffling and validation split (default: 0)")
-    p.add_argument("--max-epochs", type=int, default=200, help="upper bound on passes over the training rows (default: 200)")
-    p.add_argument("--max-minutes", type=float, default=0.0, help="wall-clock budget in minutes (default: 0 = none)")
-    p.add_argument("--holdout", type=float, default=0.2, help="fraction of rows held out (default: %(default)s)")
-    p.add_argument("--split-seed", type=int, default=0, help="seed of the train/holdout split (default: %(default)s)")
+    p.add_argument("--seed", type=seed, default=0, help=f"seed of initialisation, shuffling and validation split, 0 to {SEEDS} (default: 0)")
+    p.add_argument("--max-epochs", type=integer(1, 100_000), default=200, help="upper bound on passes over the training rows, at most 100,000 (default: 200)")
+    p.add_argument("--max-minutes", type=number(0.0), default=0.0, help="wall-clock budget in minutes, checked after every step (default: 0 = none)")
+    p.add_argument("--holdout", type=number(0.0, 1.0, low_open=True), default=0.2, help="fraction of rows held out (default: %(default)s)")
+    p.add_argument("--split-seed", type=seed, default=0, help="seed of the train/holdout split (default: %(default)s)")
     p.add_argument("--column-type", action="append", metavar="NAME=KIND",
                    help="override a column's kind (categorical, numerical, boolean); repeatable")
     p.add_argument("--out", required=True, help="model folder to write")
     p = command("sample", cmd_sample, "sample rows from a saved model")
     p.add_argument("model_dir", help="model folder")
-    p.add_argument("--rows", type=int, default=100, help="rows to sample (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed (default: %(default)s)")
-    p.add_argument("--temperature", type=float, default=1.0, help="softmax temperature (default: %(default)s)")
+    add_no_verify(p)
+    p.add_argument("--rows", type=integer(1, MAX_SAMPLE_ROWS), default=100, help=f"rows to sample, at most {MAX_SAMPLE_ROWS:,} (default: %(default)s)")
+    p.add_argument("--seed", type=seed, default=0, help="sampling seed (default: %(default)s)")
+    p.add_argument("--temperature", type=number(0.0, 100.0, low_open=True), default=1.0, help="softmax temperature, above 0 and at most 100 (default: %(default)s)")
     p.add_argument("--out", help="CSV file to write")
     p = command("evaluate", cmd_evaluate, "evaluate a saved model against its real holdout split")
     p.add_argument("model_dir", help="model folder")
+    add_no_verify(p)
     p.add_argument("--data", help="data set name or CSV (default: the one the model records)")
     p.add_argument("--seeds", type=seeds, default=[0, 1, 2], help="sampling seeds, comma-separated (default: 0,1,2)")
-    p.add_argument("--rows", type=int, default=0, help="rows sampled per seed (default: the training split size, at most 2000)")
+    p.add_argument("--rows", type=integer(0, MAX_EVAL_ROWS), default=0, help=f"rows sampled per seed, at most {MAX_EVAL_ROWS:,} (default: 0 = the training split size, at most 2000)")
     p.add_argument("--out", help="JSON file for the evaluation record")
     p = command("score", cmd_score, "score every layer of a saved model with importance signals")
     p.add_argument("model_dir", help="model folder")
+    add_no_verify(p)
     p.add_argument("--data", help="data set name or CSV for calibration rows (default: the one the model records)")
     p.add_argument("--signals", default="all", help="comma-separated signal names, or all")
-    p.add_argument("--rows", type=int, default=256, help="calibration rows from the training split (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=64, help="calibration rows per pass (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the row sample and projections (default: %(default)s)")
+    p.add_argument("--rows", type=integer(1, MAX_CALIBRATION_ROWS), default=256, help=f"calibration rows from the training split, at most {MAX_CALIBRATION_ROWS:,} (default: %(default)s)")
+    p.add_argument("--batch-size", type=integer(1, 4096), default=64, help="calibration rows per pass, at most 4096 (default: %(default)s)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the row sample and projections (default: %(default)s)")
     p.add_argument("--out", help="write the score table to this .csv or .json file")
     p = command("run", cmd_run, "the main job: train (or reuse) a teacher, prune half its layers, distill, compare")
     p.add_argument("--data", default=DEFAULT_DATASET, help="bundled data set name or CSV path (default: %(default)s)")
     p.add_argument("--preset", default="default", help=PRESET_HELP)
-    p.add_argument("--seed", type=int, default=0, help="training seed (default: %(default)s)")
+    p.add_argument("--seed", type=seed, default=0, help="training seed (default: %(default)s)")
     p.add_argument("--out", default="runs/default", help="run folder (default: %(default)s)")
     p.add_argument("--remove", default="50%", help="layers to remove: a count or a percentage (default: 50%%)")
     p.add_argument("--retrain", action="store_true", help="train a new teacher even if the run folder has one")

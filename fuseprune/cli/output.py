@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from fuseprune.config import MAX_SEED
+from fuseprune.jsonsafe import nan_to_none
 
 out = Console()
 err = Console(stderr=True)
@@ -46,7 +50,7 @@ class RichProgress:
 def emit(args: argparse.Namespace, payload: Any, render: Callable[[], Any]) -> None:
     """Print ``payload`` as JSON with ``--json``, else the rich renderable ``render()`` returns."""
     if args.json:
-        out.print_json(json.dumps(payload, default=str))
+        out.print_json(json.dumps(nan_to_none(payload), default=str, allow_nan=False))
     else:
         out.print(render())
 
@@ -73,17 +77,80 @@ def command_maker(sub: argparse._SubParsersAction) -> Callable[..., argparse.Arg
     return command
 
 
+#: Upper bounds of row counts: sampled rows (streamed to a file), rows sampled per evaluation seed,
+#: calibration rows of scoring and planning, rows per timed sampling run.
+MAX_SAMPLE_ROWS = 100_000_000
+MAX_EVAL_ROWS = 100_000
+MAX_CALIBRATION_ROWS = 100_000
+MAX_SPEED_ROWS = 100_000
+
+
+def integer(low: int, high: int) -> Callable[[str], int]:
+    """argparse type: an integer between ``low`` and ``high`` (both included)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer between {low:,} and {high:,}; got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:,} and {high:,}; got {value:,}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def number(low: float = 0.0, high: float = math.inf, *, low_open: bool = False) -> Callable[[str], float]:
+    """argparse type: a finite number in ``[low, high]`` (``(low, high]`` with ``low_open``)."""
+    bound = f"greater than {low:g}" if low_open else f"at least {low:g}"
+    bound += "" if high == math.inf else f" and at most {high:g}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number {bound}; got {text!r}") from None
+        inside = (low < value if low_open else low <= value) and value <= high
+        if not math.isfinite(value) or not inside:
+            raise argparse.ArgumentTypeError(f"must be a finite number {bound}; got {text!r}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+seed = integer(0, MAX_SEED)
+
+
 def seeds(text: str) -> list[int]:
-    """argparse type: comma-separated integers."""
+    """argparse type: comma-separated seeds (integers from 0 to 2**32 - 1)."""
+    items = [s for s in text.split(",") if s.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError(f"seeds must be comma-separated integers like 0,1,2; got {text!r}")
     try:
-        return [int(s) for s in text.split(",") if s.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seeds must be comma-separated integers like 0,1,2; got {text!r}") from None
+        return [seed(s) for s in items]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"seeds must be comma-separated integers from 0 to {MAX_SEED:,} like "
+                                         f"0,1,2; got {text!r}") from None
 
 
 def names(text: str) -> list[str]:
     """Split a comma-separated list of names."""
     return [n.strip() for n in text.split(",") if n.strip()]
+
+
+def add_no_verify(parser: argparse.ArgumentParser) -> None:
+    """Add ``--no-verify``: load model folders without checking their weights checksums."""
+    parser.add_argument("--no-verify", action="store_true",
+                        help="skip the sha256 check of the weights (faster on large models; structure is still checked)")
+
+
+def load_model(folder: str, args: argparse.Namespace) -> Any:
+    """Load a model folder, verifying its checksums unless ``--no-verify``."""
+    from fuseprune.tabular import TabularGPT
+
+    return TabularGPT.load(folder, verify=not getattr(args, "no_verify", False))
 
 
 def data_of(bundle: Any, data: str | None) -> str:

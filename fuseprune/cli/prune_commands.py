@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 from typing import Any
 
-from fuseprune.cli.output import RichProgress, data_of, emit, names
+from fuseprune.cli.output import (
+    MAX_CALIBRATION_ROWS,
+    RichProgress,
+    add_no_verify,
+    data_of,
+    emit,
+    integer,
+    load_model,
+    names,
+    number,
+    seed,
+)
 
 
 def cmd_plan(args: argparse.Namespace) -> None:
     """Rank a saved model's layers with a strategy and write the prune plan."""
     from fuseprune.data import load_table
     from fuseprune.pruning import make_tabular_plan
-    from fuseprune.tabular import TabularGPT, split_of
+    from fuseprune.tabular import split_of
 
-    bundle = TabularGPT.load(args.model_dir)
+    bundle = load_model(args.model_dir, args)
     train, _ = split_of(bundle, load_table(data_of(bundle, args.data)))
     plan = make_tabular_plan(
         bundle, train, _strategy(args), remove=args.remove, max_params=args.max_params, mode=args.mode,
@@ -64,9 +76,8 @@ def render_plan(plan: Any, path: str) -> Any:
 def cmd_prune(args: argparse.Namespace) -> None:
     """Apply a plan to a saved model and write the smaller model folder."""
     from fuseprune.pruning import PrunePlan, prune_tabular
-    from fuseprune.tabular import TabularGPT
 
-    bundle = TabularGPT.load(args.model_dir)
+    bundle = load_model(args.model_dir, args)
     plan = PrunePlan.load(args.plan)
     pruned = prune_tabular(bundle, plan)
     pruned.save(args.out)
@@ -86,13 +97,14 @@ def cmd_distill(args: argparse.Namespace) -> None:
     from fuseprune.cli.output import table
     from fuseprune.data import load_table
     from fuseprune.distill import DistillConfig, distill_tabular
-    from fuseprune.tabular import TabularGPT, split_of
+    from fuseprune.distill.lineage import teacher_layer_map
+    from fuseprune.tabular import split_of
 
-    student, teacher = TabularGPT.load(args.student_dir), TabularGPT.load(args.teacher)
-    train, _ = split_of(teacher, load_table(data_of(teacher, args.data)))
     overrides = {k: v for k, v in vars(args).items() if k in _DISTILL_OPTIONS and v is not None}
     config = DistillConfig(**overrides)
-    layer_map = student.info.get("pruning", {}).get("kept_layers") if config.hidden_weight > 0 else None
+    student, teacher = load_model(args.student_dir, args), load_model(args.teacher, args)
+    layer_map = teacher_layer_map(student.info, teacher.model) if config.hidden_weight > 0 else None
+    train, _ = split_of(teacher, load_table(data_of(teacher, args.data)))
     healed, history = distill_tabular(student, teacher, train, config, layer_map=layer_map,
                                       checkpoint_dir=args.checkpoint, progress=RichProgress())
     healed.save(args.out)
@@ -105,36 +117,41 @@ def cmd_distill(args: argparse.Namespace) -> None:
     emit(args, payload, lambda: table("distilled", ["", ""], rows))
 
 
-_DISTILL_OPTIONS = ("alpha", "temperature", "hidden_weight", "hidden_loss", "max_epochs", "learning_rate", "seed")
+_DISTILL_OPTIONS = ("alpha", "temperature", "hidden_weight", "hidden_loss", "max_epochs", "learning_rate", "seed",
+                    "max_minutes")
+_DISTILL_TYPES = {"hidden_loss": str, "max_epochs": integer(1, 100_000), "seed": seed, "max_minutes": number(0.0)}
 
 
 def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     """Add this module's commands; ``command(name, func, help)`` makes a sub-parser."""
     p = command("plan", cmd_plan, "rank a model's layers with a strategy and write a prune plan (JSON)")
     p.add_argument("model_dir", help="model folder")
+    add_no_verify(p)
     p.add_argument("--strategy", default="fusion-rf", help="a signal, random, ablation, fusion-lr or fusion-rf (default: %(default)s)")
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--remove", help="layers to remove: a count (3) or a percentage (50%%)")
-    target.add_argument("--max-params", type=int, help="remove layers until at most this many parameters remain")
+    target.add_argument("--max-params", type=integer(1, 10**12), help="remove layers until at most this many parameters remain")
     p.add_argument("--mode", default="one-shot", help="one-shot (rank once) or iterative (remove one, re-score, repeat)")
-    p.add_argument("--protect", help="comma-separated layers never to remove: first, last or indices")
+    p.add_argument("--protect", help="comma-separated layers never to remove: first, last or indices (e.g. 2,last)")
     p.add_argument("--data", help="data set name or CSV for calibration rows (default: the one the model records)")
-    p.add_argument("--rows", type=int, default=256, help="calibration rows from the training split (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="seed of scoring and of the random strategy (default: %(default)s)")
+    p.add_argument("--rows", type=integer(1, MAX_CALIBRATION_ROWS), default=256, help=f"calibration rows from the training split, at most {MAX_CALIBRATION_ROWS:,} (default: %(default)s)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of scoring and of the random strategy (default: %(default)s)")
     p.add_argument("--bank", help="fusion bank CSV for fusion strategies (default: the shipped bank)")
     p.add_argument("--exclude-bank-dataset", action="append", metavar="NAME", help="leave this data set's bank rows out of the fusion fit; repeatable")
     p.add_argument("--allow-bank-overlap", action="store_true", help="rank a model even if its own rows are in the bank")
     p.add_argument("--out", required=True, help="plan JSON file to write")
     p = command("prune", cmd_prune, "apply a prune plan: write a smaller model folder")
     p.add_argument("model_dir", help="model folder the plan was made for")
+    add_no_verify(p)
     p.add_argument("plan", help="plan JSON file")
     p.add_argument("--out", required=True, help="model folder to write")
     p = command("distill", cmd_distill, "heal a pruned student by knowledge distillation from its teacher")
     p.add_argument("student_dir", help="pruned model folder")
+    add_no_verify(p)
     p.add_argument("--teacher", required=True, help="teacher model folder")
     p.add_argument("--data", help="data set name or CSV (default: the one the teacher records)")
     p.add_argument("--out", required=True, help="model folder to write")
     p.add_argument("--checkpoint", help="folder for resumable checkpoints (resumed if present)")
     for name in _DISTILL_OPTIONS:
-        kind = str if name == "hidden_loss" else int if name in ("max_epochs", "seed") else float
-        p.add_argument(f"--{name.replace('_', '-')}", type=kind, help=f"see DistillConfig.{name}")
+        p.add_argument(f"--{name.replace('_', '-')}", type=_DISTILL_TYPES.get(name, number(-math.inf)),
+                       help=f"see DistillConfig.{name}")

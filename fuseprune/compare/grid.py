@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fuseprune.config import ConfigMixin, check_range
+from fuseprune.config import ConfigMixin, check_range, check_seed
 from fuseprune.data import DATASETS
 from fuseprune.errors import ConfigError, UnknownNameError
 from fuseprune.pruning.strategies import list_strategies
@@ -65,10 +65,13 @@ class GridConfig(ConfigMixin):
                 )
         if not self.seeds or not self.quality_seeds:
             raise ConfigError("a grid needs at least one teacher seed and one sampling seed.")
+        for name in ("seeds", "quality_seeds"):
+            for seed in getattr(self, name):
+                check_seed(name, seed)
         if self.preset not in PRESETS:
             raise UnknownNameError(f"unknown preset {self.preset!r}; known: {', '.join(PRESETS)}.")
-        check_range("calibration_rows", self.calibration_rows, 1, float("inf"))
-        check_range("speed_rows", self.speed_rows, 1, float("inf"))
+        check_range("calibration_rows", self.calibration_rows, 1, 100_000)
+        check_range("speed_rows", self.speed_rows, 1, 100_000)
         check_range("distill_epochs", self.distill_epochs, 1, 1000)
 
     def cells(self) -> list[Cell]:

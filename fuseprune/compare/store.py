@@ -19,17 +19,16 @@ from typing import Any
 
 from fuseprune import __version__
 from fuseprune.compare.grid import Cell, GridConfig
+from fuseprune.compare.records import checked, strip_volatile
 from fuseprune.errors import ConfigError, DataError, PathNotFoundError
 from fuseprune.files import write_json_atomic
+from fuseprune.tabular.model import PRESETS
 
 log = logging.getLogger(__name__)
 STORE_FORMAT = 1
 GRID_FILE = "grid.json"
 RESULTS_FILE = "results.jsonl"
 
-#: Record fields that depend on the machine and its load, not on the grid: left out
-#: when two runs are compared (:func:`comparable`).
-VOLATILE = ("rows_per_second", "rank_seconds", "eval_seconds", "distill_seconds")
 
 
 class ResultStore:
@@ -60,15 +59,19 @@ class ResultStore:
             self.folder.mkdir(parents=True, exist_ok=True)
             write_json_atomic(grid_file, {"format": STORE_FORMAT, "fuseprune": __version__, "grid": config.to_dict()})
             self.config = config
-        self.path.touch()
+        if config is not None:  # a store opened to run a grid; a reader (the report) changes nothing
+            self.path.touch()
 
     def append(self, record: dict[str, Any]) -> None:
         """Add one finished step (one ``write`` of one line, then fsync)."""
         append_line(self.path, record)
 
     def records(self) -> list[dict[str, Any]]:
-        """Every complete record, in the order written."""
-        return list(read_lines(self.path))
+        """Every complete record, in the order written, checked against the grid (see :mod:`.records`)."""
+        if not self.path.is_file():
+            return []
+        depth = PRESETS.get(self.config.preset).n_layer
+        return checked(numbered_lines(self.path), self.path, self.config, depth)
 
     def steps_of(self, cell: Cell) -> dict[int, dict[str, Any]]:
         """The finished steps of ``cell``: step number -> record."""
@@ -95,15 +98,33 @@ def _last_byte(path: Path, size: int) -> bytes:
         return handle.read(1)
 
 
-def read_lines(path: Path) -> Iterator[dict[str, Any]]:
-    """The complete JSON records of ``path``; a torn line (a killed writer) is skipped with a warning."""
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
+def read_lines(path: Path) -> Iterator[Any]:
+    """The complete JSON values of ``path``; a torn line (a killed writer) is skipped with a warning."""
+    for _, value in numbered_lines(path):
+        yield value
+
+
+def numbered_lines(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, JSON value) of every complete line of ``path``.
+
+    A torn line (the start of a record whose writer was killed: it begins with
+    ``{`` but does not parse) is skipped with a warning; any other line that
+    is not UTF-8 JSON is refused, naming the line.
+    """
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise DataError(f"{str(path)!r} line {number} is not UTF-8 text; remove or repair the line.") from None
             if not line.strip():
                 continue
             try:
-                yield json.loads(line)
-            except json.JSONDecodeError:
+                yield number, json.loads(line)
+            except json.JSONDecodeError as exc:
+                if not line.lstrip().startswith("{"):
+                    raise DataError(f"{str(path)!r} line {number} is not a JSON record ({exc.msg}); remove or "
+                                    "repair the line.") from None
                 log.warning("%s line %d is incomplete (a writer was killed); it will be recomputed", path, number)
 
 
@@ -114,20 +135,20 @@ def cell_of(record: dict[str, Any]) -> Cell:
 
 def comparable(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Records without the machine-dependent fields, sorted: equal for equal grids, whoever ran them."""
-    def strip(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k not in VOLATILE}
-        return value
-
-    return sorted((strip(r) for r in records), key=lambda r: (r["dataset"], r["seed"], r["strategy"], r["step"]))
+    return sorted((strip_volatile(r) for r in records), key=lambda r: (r["dataset"], r["seed"], r["strategy"],
+                                                                       r["step"]))
 
 
 def _read_grid(path: Path) -> dict[str, Any]:
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
+        if stored.get("format") != STORE_FORMAT or not isinstance(stored.get("fuseprune"), str):
+            raise DataError(f"{str(path)!r} has store format {stored.get('format')!r} (fuseprune "
+                            f"{stored.get('fuseprune')!r}); this fuseprune reads format {STORE_FORMAT} only.")
         GridConfig.from_dict(stored["grid"])
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise DataError(f"{str(path)!r} is not a readable grid file ({exc}); use a new --out folder.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError) as exc:
+        raise DataError(f"{str(path)!r} is not a readable grid file ({type(exc).__name__}: {exc}); use a new "
+                        "--out folder.") from None
     return stored
 
 

@@ -40,6 +40,7 @@ from torch import nn
 from fuseprune.data.table import split_frame
 from fuseprune.distill.checkpoint import Checkpoint, load_checkpoint, run_fingerprint, save_checkpoint, weights_copy
 from fuseprune.distill.config import DistillConfig
+from fuseprune.distill.lineage import check_smaller, teacher_layer_map
 from fuseprune.distill.losses import DistillationLoss
 from fuseprune.distill.step import distill_step
 from fuseprune.errors import ModelError
@@ -113,13 +114,16 @@ def distill_tabular(
         The distilled student (best validation epoch) and the history.
 
     Raises:
-        ModelError: Codecs differ, or the layer map does not fit a pruned copy of the teacher.
+        ModelError: Codecs differ, the student is not smaller than the teacher, its pruning record
+            names another teacher, or the layer map does not fit a pruned copy of the teacher.
     """
     config = config or DistillConfig()
     if student.codec.to_dict() != teacher.codec.to_dict():
         raise ModelError("the teacher's codec differs from the student's; distil a student pruned from this teacher.")
     loss_fn = DistillationLoss(config, layer_map)
     loss_fn.check_models(student.model, teacher.model)
+    check_smaller(student.model, teacher.model)
+    teacher_layer_map(student.info, teacher.model)  # refuses a student pruned from another teacher
     fit_rows, val_rows = split_frame(train_frame, config.validation_fraction, config.seed)
     codec = student.codec
     fit_ids, val_ids = codec.encode(fit_rows), codec.encode(val_rows)
@@ -181,11 +185,12 @@ class _Run:
         history.stopped = "running" if history.stopped == "time_budget" else history.stopped
         self.best_state = self.best_state or weights_copy(self.model)
         started, before = time.perf_counter(), history.seconds
+        deadline = started + 60 * cfg.max_minutes if cfg.max_minutes else math.inf
         progress.start("distilling", cfg.max_epochs)
         if done:
             progress.advance(done)
         for epoch in range(done, cfg.max_epochs if history.stopped == "running" else done):
-            means = self._train_epoch(epoch)
+            means = self._train_epoch(epoch, deadline)
             val = mean_row_nll(self.model, self.val_ids, self.codec)
             self._record(epoch, means, val)
             history.seconds = before + time.perf_counter() - started
@@ -202,20 +207,24 @@ class _Run:
                  history.best_epoch, history.teacher_val_loss, history.stopped)
         return history
 
-    def _train_epoch(self, epoch: int) -> dict[str, float]:
+    def _train_epoch(self, epoch: int, deadline: float = math.inf) -> dict[str, float]:
+        """One pass over the training rows (cut short once ``deadline`` passes); the mean loss parts."""
         seed, cfg = _epoch_seed(self.config.seed, epoch), self.config
         torch.manual_seed(seed)  # dropout
         order = torch.randperm(len(self.fit_ids), generator=torch.Generator().manual_seed(seed))
         device = next(self.model.parameters()).device
-        sums = dict.fromkeys(PARTS, 0.0)
+        sums, seen = dict.fromkeys(PARTS, 0.0), 0
         for index in order.split(cfg.batch_size):
             ids = self.fit_ids[index]
             batch = {"input_ids": ids.to(device), "logit_bias": self.codec.logit_bias(ids).to(device)}
             parts = distill_step(self.model, self.teacher, batch, self.loss_fn, self.optimizer, max_grad_norm=1.0)
             self.scheduler.step()
+            seen += len(index)
             for name in PARTS:
                 sums[name] += parts[name] * len(index)
-        return {name: value / max(len(self.fit_ids), 1) for name, value in sums.items()}
+            if time.perf_counter() >= deadline:
+                break
+        return {name: value / max(seen, 1) for name, value in sums.items()}
 
     def _record(self, epoch: int, means: dict[str, float], val: float) -> None:
         history = self.history

@@ -11,15 +11,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fuseprune.config import ConfigMixin, check_range
+from fuseprune.config import ConfigMixin, check_range, check_seed
 from fuseprune.errors import ConfigError
 from fuseprune.evaluation.quality import QualityScores, score_rows
 from fuseprune.evaluation.speed import measure_sampling_speed
 from fuseprune.files import directory_bytes, write_json_atomic
+from fuseprune.jsonsafe import nan_to_none
 from fuseprune.progress import Progress, or_null
 from fuseprune.tabular.loss import mean_row_nll
 from fuseprune.tabular.model import TabularGPT
 from fuseprune.tabular.sampler import sample_rows
+
+
+#: Most rows sampled per seed (and per timed run) by an evaluation.
+MAX_EVAL_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -27,7 +32,7 @@ class EvalConfig(ConfigMixin):
     """How a model is evaluated."""
 
     seeds: tuple[int, ...] = field(default=(0, 1, 2), metadata={"help": "sampling seeds; quality is their mean"})
-    n_rows: int = field(default=0, metadata={"help": "rows sampled per seed (0 = as many as the training split, at most 2000)"})
+    n_rows: int = field(default=0, metadata={"help": "rows sampled per seed, at most 100,000 (0 = as many as the training split, at most 2000)"})
     speed_rows: int = field(default=1024, metadata={"help": "rows sampled per timed speed run"})
     speed_repeats: int = field(default=5, metadata={"help": "timed speed runs; rows/s is their median"})
     batch_size: int = field(default=512, metadata={"help": "rows sampled at once"})
@@ -36,8 +41,10 @@ class EvalConfig(ConfigMixin):
     def __post_init__(self) -> None:
         if not self.seeds:
             raise ConfigError("`seeds` must name at least one seed; got none.")
-        check_range("n_rows", self.n_rows, 0, float("inf"))
-        check_range("speed_rows", self.speed_rows, 1, float("inf"))
+        for seed in self.seeds:
+            check_seed("seeds", seed)
+        check_range("n_rows", self.n_rows, 0, MAX_EVAL_ROWS)
+        check_range("speed_rows", self.speed_rows, 1, MAX_EVAL_ROWS)
         check_range("speed_repeats", self.speed_repeats, 1, 1000)
         check_range("batch_size", self.batch_size, 1, float("inf"))
 
@@ -71,8 +78,8 @@ class EvaluationRecord:
     layers: int
 
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict."""
-        return asdict(self)
+        """Return a JSON-ready dict; a figure that could not be measured (NaN) is ``None``."""
+        return nan_to_none(asdict(self))
 
     def save(self, path: str | Path) -> Path:
         """Write the record as JSON, atomically."""

@@ -95,19 +95,39 @@ class FusionBank:
         path = Path(path)
         if not path.is_file():
             raise PathNotFoundError(f"fusion bank {str(path)!r} does not exist; build one with `fuseprune fuse build-bank`.")
-        with path.open(encoding="utf-8") as handle:
-            first = handle.readline()
-        if not first.startswith(HEADER_PREFIX):
-            raise DataError(f"{str(path)!r} is not a fusion bank: its first line must start with {HEADER_PREFIX.strip()!r}.")
+        meta = _read_header(path)
         try:
-            meta = json.loads(first[len(HEADER_PREFIX):])
-            frame = pd.read_csv(path, skiprows=1, float_precision="round_trip")
-        except (json.JSONDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            frame = pd.read_csv(path, skiprows=1, float_precision="round_trip", encoding="utf-8")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
             raise DataError(f"fusion bank {str(path)!r} cannot be read ({str(exc).splitlines()[0]}).") from None
-        if meta.get("version") != BANK_VERSION:
-            raise DataError(f"fusion bank {str(path)!r} has version {meta.get('version')!r}; this fuseprune reads {BANK_VERSION}.")
-        meta.pop("version")
-        return cls(frame, meta)
+        try:
+            return cls(frame, meta)
+        except DataError as exc:
+            raise DataError(f"fusion bank {str(path)!r}: {exc}") from None
+
+
+def _read_header(path: Path) -> dict[str, Any]:
+    """The metadata of the bank's first line, checked: a UTF-8 header naming this bank version."""
+    with path.open("rb") as handle:
+        raw = handle.readline(64 * 1024)
+    shape = f"its first line must start with {HEADER_PREFIX.strip()!r}"
+    if raw.startswith(b"\x1f\x8b"):
+        raise DataError(f"{str(path)!r} is not a fusion bank but a gzip-compressed file; decompress it first.")
+    try:
+        first = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DataError(f"{str(path)!r} is not a fusion bank ({shape}; it is not UTF-8 text).") from None
+    if not first.startswith(HEADER_PREFIX):
+        raise DataError(f"{str(path)!r} is not a fusion bank: {shape}.")
+    try:
+        meta = json.loads(first[len(HEADER_PREFIX):])
+    except json.JSONDecodeError as exc:
+        raise DataError(f"fusion bank {str(path)!r} has a damaged header line ({exc.msg}).") from None
+    if not isinstance(meta, dict) or meta.get("version") != BANK_VERSION:
+        version = meta.get("version") if isinstance(meta, dict) else meta
+        raise DataError(f"fusion bank {str(path)!r} has version {version!r}; this fuseprune reads {BANK_VERSION}.")
+    meta.pop("version")
+    return meta
 
 
 def check_bank_frame(frame: pd.DataFrame) -> None:
@@ -119,12 +139,27 @@ def check_bank_frame(frame: pd.DataFrame) -> None:
     signals = [c for c in frame.columns if c in SIGNALS]
     if not signals:
         raise DataError(f"fusion bank has no signal columns; known signals: {', '.join(SIGNALS.names())}.")
-    numeric = [*signals, *CONTEXT_FEATURES, IMPACT, TARGET]
-    broken = [c for c in numeric if not pd.api.types.is_numeric_dtype(frame[c]) or frame[c].isna().any()]
-    if broken:
-        raise DataError(f"fusion bank column(s) {', '.join(broken)} hold NaNs or non-numbers; rebuild or clean them.")
     if len(frame) == 0:
         raise DataError("fusion bank has no rows.")
+    numeric = [*signals, *CONTEXT_FEATURES, IMPACT, TARGET]
+    broken = [c for c in numeric if not _finite_numbers(frame[c])]
+    if broken:
+        raise DataError(f"fusion bank column(s) {', '.join(broken)} hold NaNs, infinities or non-numbers; "
+                        "rebuild or clean them.")
+    counters = [c for c in ("seed", "step", "layer") if not pd.api.types.is_integer_dtype(frame[c])
+                or (frame[c] < 0).any()]
+    if counters:
+        raise DataError(f"fusion bank column(s) {', '.join(counters)} must hold non-negative integers.")
+    repeated = frame.duplicated(["dataset", "seed", "step", "layer"])
+    if repeated.any():
+        row = frame[repeated].iloc[0]
+        raise DataError(f"fusion bank holds layer {row['layer']} of step {row['step']} of {row['dataset']}/"
+                        f"{row['seed']} twice; remove the repeated rows.")
+
+
+def _finite_numbers(column: pd.Series) -> bool:
+    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    return numeric and bool(np.isfinite(column.to_numpy(dtype=float)).all())
 
 
 def state_rows(

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 from torch import nn
 
-from fuseprune.config import ConfigMixin
+from fuseprune.config import ConfigMixin, check_seed
 from fuseprune.errors import ConfigError, DataError
 from fuseprune.models.adapters import get_adapter
 from fuseprune.progress import Progress
@@ -62,8 +62,7 @@ class PlanConfig(ConfigMixin):
         object.__setattr__(self, "protect", _as_tuple(self.protect))
         MODES.get(self.mode)
         Target.parse(self.remove, self.max_params)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ConfigError(f"`seed` must be a non-negative integer; got {self.seed!r}.")
+        check_seed("seed", self.seed)
 
     @property
     def target(self) -> Target:
@@ -165,7 +164,8 @@ def make_plan_from_config(
 
 
 def _as_tuple(protect: str | Sequence[str | int]) -> tuple[str | int, ...]:
-    return (protect,) if isinstance(protect, str) else tuple(protect)
+    items = (protect,) if isinstance(protect, str) else tuple(protect)
+    return tuple(int(p) if isinstance(p, str) and p.strip().isdigit() and p.isascii() else p for p in items)
 
 
 def _rank(strategy: Strategy, model: nn.Module, batches: Any, context: RankContext, num_layers: int) -> Ranking:

@@ -77,9 +77,11 @@ def _parse_remove(remove: int | float | str) -> Target:
 
 
 def protected_layers(protect: str | Iterable[str | int], num_layers: int) -> frozenset[int]:
-    """Resolve ``"first"``, ``"last"`` and layer indices (or one of them) to a set of layer indices."""
+    """Resolve ``"first"``, ``"last"`` and layer indices (ints or digit strings like ``"2"``) to a set of indices."""
     indices = set()
     for item in (protect,) if isinstance(protect, str) else protect:
+        if isinstance(item, str) and item.strip().isdigit() and item.strip().isascii():
+            item = int(item)  # "2" from a command line is a layer index
         if isinstance(item, str) and item in PROTECT_NAMES:
             indices.add(0 if item == "first" else num_layers - 1)
         elif isinstance(item, int) and not isinstance(item, bool) and 0 <= item < num_layers:

@@ -23,6 +23,7 @@ from fuseprune.data.columns import infer_column_kinds
 from fuseprune.errors import CodecError, DataError, PathNotFoundError
 from fuseprune.files import write_json_atomic
 from fuseprune.tabular.columns import HEAD_PLUS, ColumnCodec
+from fuseprune.tabular.schema import check_table
 
 SPECIAL_TOKENS = ("<pad>", "<bos>", "<eos>")
 PAD_ID, BOS_ID, EOS_ID = 0, 1, 2
@@ -194,11 +195,22 @@ class TableCodec:
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> TableCodec:
-        """Rebuild a codec from :meth:`to_dict` output."""
-        version = payload.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise CodecError(f"codec schema_version must be {SCHEMA_VERSION}; got {version!r}.")
-        return cls(tuple(ColumnCodec.from_dict(c) for c in payload["columns"]))
+        """Rebuild a codec from :meth:`to_dict` output, checking every field first.
+
+        Raises:
+            CodecError: The payload fails the schema of :mod:`fuseprune.tabular.schema` (one line naming the field).
+        """
+        columns = check_table(payload, SCHEMA_VERSION)
+        return cls(tuple(ColumnCodec.from_dict(c, i) for i, c in enumerate(columns)))
+
+    def check_model_config(self, vocab_size: int, n_positions: int) -> None:
+        """Raise ``CodecError`` unless a network of this vocabulary and context length fits the codec."""
+        if self.vocab_size != vocab_size:
+            raise CodecError(f"codec.json describes {self.vocab_size} tokens but the model's vocab_size is "
+                             f"{vocab_size}; the codec does not belong to this model.")
+        if self.sequence_length > n_positions:
+            raise CodecError(f"codec.json describes rows of {self.sequence_length} tokens but the model holds at "
+                             f"most {n_positions} (n_positions); the codec does not belong to this model.")
 
     def save(self, folder: str | Path) -> Path:
         """Write ``codec.json`` into ``folder`` (atomically) and return its path."""
@@ -211,6 +223,13 @@ class TableCodec:
         if not path.is_file():
             raise PathNotFoundError(f"{str(path)!r} does not exist; is {str(folder)!r} a fuseprune model folder?")
         try:
-            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise CodecError(f"{str(path)!r} is not a valid codec file ({exc}).") from None
+            payload = json.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise CodecError(f"{str(path)!r} is not a valid codec file (not UTF-8 text).") from None
+        except json.JSONDecodeError as exc:
+            raise CodecError(f"{str(path)!r} is not a valid codec file (not JSON: {exc.msg} at line {exc.lineno} "
+                             f"column {exc.colno}).") from None
+        try:
+            return cls.from_dict(payload)
+        except CodecError as exc:
+            raise CodecError(f"{str(path)!r} is not a valid codec file: {exc}") from None

@@ -26,8 +26,7 @@ import torch
 from pandas.api import types as ptypes
 
 from fuseprune.errors import CodecError
-
-MAX_DIGITS = 15  # k < 10**15 < 2**53 stays an exact double
+from fuseprune.tabular.schema import MAX_DECIMALS, MAX_DIGITS, check_column
 MAX_EXACT_DECIMALS = 22  # 10.0**22 is the largest power of ten a double holds exactly
 HEAD_PLUS, HEAD_MINUS, HEAD_NA = "+", "-", "NA"
 
@@ -70,6 +69,8 @@ class ColumnCodec:
         decimals = max(_decimals(v, series.dtype) for v in uniques)
         scaled = _signed_scaled(present, uniques, decimals)
         width = len(str(max(k for k, _ in scaled)))
+        if decimals > MAX_DECIMALS:
+            raise CodecError(f"column {name!r} needs {decimals} decimals (more than {MAX_DECIMALS}); round it.")
         if width > MAX_DIGITS:
             raise CodecError(
                 f"column {name!r} needs {width} digits at {decimals} decimals (more than {MAX_DIGITS}); "
@@ -212,8 +213,14 @@ class ColumnCodec:
         return payload
 
     @classmethod
-    def from_dict(cls, payload: dict[str, Any]) -> ColumnCodec:
-        """Rebuild from :meth:`to_dict` output."""
+    def from_dict(cls, payload: dict[str, Any], index: int = 0) -> ColumnCodec:
+        """Rebuild from :meth:`to_dict` output, after checking every field (see :mod:`fuseprune.tabular.schema`).
+
+        Raises:
+            CodecError: A field is unknown, missing, mistyped, out of bounds or
+                inconsistent with the encoding (one line naming the column and field).
+        """
+        check_column(payload, index)
         payload = dict(payload)
         payload["values"] = tuple(payload.get("values", ()))
         for key in ("categories", "positive", "negative"):

@@ -7,7 +7,6 @@ codec and a small record of how it was trained are saved beside it as JSON.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +17,24 @@ from transformers import GPT2Config, GPT2LMHeadModel
 
 from fuseprune.errors import ModelError, PathNotFoundError
 from fuseprune.files import atomic_directory, write_json_atomic
+from fuseprune.jsonsafe import nan_to_none
 from fuseprune.registry import Registry
 from fuseprune.tabular.codec import BOS_ID, EOS_ID, PAD_ID, TableCodec
+from fuseprune.tabular.folder import (
+    check_finite,
+    check_tensors,
+    checksums,
+    file_tensors,
+    read_config,
+    read_json_object,
+    verify_checksums,
+    weight_files,
+)
 
 log = logging.getLogger(__name__)
 INFO_FILE = "fuseprune.json"
+#: Key of ``fuseprune.json`` holding the sha256 of every weights file.
+CHECKSUM_KEY = "weights_sha256"
 
 
 @dataclass(frozen=True)
@@ -87,25 +99,60 @@ class TabularGPT:
         return sum(p.numel() for p in self.model.parameters())
 
     def save(self, folder: str | Path) -> Path:
-        """Write the model folder atomically: it appears complete or not at all."""
+        """Write the model folder atomically: it appears complete or not at all.
+
+        ``fuseprune.json`` records the sha256 of every weights file, which
+        :meth:`load` checks.
+        """
         folder = Path(folder)
         with atomic_directory(folder) as tmp:
             self.model.save_pretrained(tmp, safe_serialization=True)
             self.codec.save(tmp)
-            write_json_atomic(tmp / INFO_FILE, self.info)
+            sums = checksums(tmp, weight_files(tmp))
+            write_json_atomic(tmp / INFO_FILE, nan_to_none({**self.info, CHECKSUM_KEY: sums}))
         return folder
 
     @classmethod
-    def load(cls, folder: str | Path) -> TabularGPT:
-        """Load a model folder written by :meth:`save` (no pickle anywhere)."""
+    def load(cls, folder: str | Path, *, verify: bool = True) -> TabularGPT:
+        """Load a model folder written by :meth:`save` (no pickle anywhere).
+
+        Every part is checked before the weights are read: the config is a sane
+        GPT-2, the weight files hold exactly the tensors the config implies,
+        shapes included, the codec passes its schema and fits the config, and
+        no weight is NaN. With ``verify`` (the default) the weight files must
+        also match the sha256 recorded when the folder was saved; a folder
+        without a record (saved by an older fuseprune) loads with a warning.
+
+        Raises:
+            PathNotFoundError: No such folder.
+            ModelError: A part is missing, damaged or does not fit the others (one line, naming it).
+            CodecError: ``codec.json`` fails its schema.
+        """
         folder = Path(folder)
         if not folder.is_dir():
             raise PathNotFoundError(f"model folder {str(folder)!r} does not exist; train one with `fuseprune train`.")
         if not (folder / "config.json").is_file():
             raise ModelError(f"{str(folder)!r} has no config.json; it is not a saved model folder.")
+        config = read_config(folder)
+        names = weight_files(folder)
+        info = read_json_object(folder / INFO_FILE, "model record") if (folder / INFO_FILE).is_file() else {}
+        check_tensors(folder, config, file_tensors(folder, names))
+        recorded = info.pop(CHECKSUM_KEY, None)
+        if verify and recorded is None:
+            log.warning("%s records no weights checksum (saved by an older fuseprune); loading it unverified", folder)
+        elif verify:
+            verify_checksums(folder, names, recorded)
         codec = TableCodec.load(folder)
-        model = GPT2LMHeadModel.from_pretrained(folder, use_safetensors=True)
-        model.eval()
-        info_path = folder / INFO_FILE
-        info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
-        return cls(model, codec, info)
+        codec.check_model_config(config.vocab_size, config.n_positions)
+        return cls(_read_weights(folder, config), codec, info)
+
+
+def _read_weights(folder: Path, config: GPT2Config) -> GPT2LMHeadModel:
+    """The network of a checked folder, in eval mode."""
+    model, report = GPT2LMHeadModel.from_pretrained(folder, config=config, use_safetensors=True,
+                                                    output_loading_info=True)
+    leftovers = {k: sorted(v)[:3] for k, v in report.items() if v and k != "error_msgs"}
+    if leftovers:  # check_tensors compares the same things; this guards against a transformers change
+        raise ModelError(f"transformers reports {leftovers} loading {str(folder)!r}; the folder is damaged.")
+    check_finite(folder, model)
+    return model.eval()

@@ -75,6 +75,7 @@ def _fit(model, fit_ids, val_ids, codec: TableCodec, config: TrainConfig, progre
     scheduler = _warmup_cosine(optimizer, steps_per_epoch * config.max_epochs, config.warmup_fraction)
     history, best_state, best = TrainHistory(), None, math.inf
     start = time.perf_counter()
+    deadline = start + 60 * config.max_minutes if config.max_minutes else math.inf
     progress.start("training", config.max_epochs)
     for epoch in range(config.max_epochs):
         model.train()
@@ -86,6 +87,8 @@ def _fit(model, fit_ids, val_ids, codec: TableCodec, config: TrainConfig, progre
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             scheduler.step()
+            if time.perf_counter() >= deadline:  # the budget ends mid-epoch: validate what there is, then stop
+                break
         val = mean_row_nll(model, val_ids, codec)
         history.val_loss.append(val)
         if val < best:

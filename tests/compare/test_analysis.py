@@ -10,6 +10,7 @@ from fuseprune.compare import GridConfig, ResultStore
 from fuseprune.compare import analysis
 from fuseprune.compare.report import write_report
 from fuseprune.errors import DataError
+from fuseprune.tabular.model import PRESETS, ModelPreset
 
 
 def record(strategy, seed, step, quality, nll, keep=None, kept=(0, 1, 2), oracle=None, seconds=1.0):
@@ -17,9 +18,11 @@ def record(strategy, seed, step, quality, nll, keep=None, kept=(0, 1, 2), oracle
              "rows_per_second": 50.0}
     if oracle is not None:
         state["oracle_impact"] = oracle
+    # the next layer to go is the kept layer with the lowest keep score (ties: the later layer)
+    next_layer = None if keep is None else kept[min(range(len(keep)), key=lambda i: (keep[i], -i))]
     return {"dataset": "iris", "seed": seed, "strategy": strategy, "step": step, "layers": 3 - step,
-            "removed": [], "kept": list(kept), "keep": keep, "next": None if step == 2 else 0,
-            "rank_seconds": seconds, "state": state}
+            "removed": [layer for layer in range(3) if layer not in kept], "kept": list(kept), "keep": keep,
+            "next": next_layer, "rank_seconds": seconds, "state": state}
 
 
 # A 3-layer teacher, two strategies, two seeds. Oracle impact [0.1, 0.5, 0.3]: layer 0 matters least.
@@ -35,7 +38,7 @@ RECORDS = [
     # random: means 0.9, 0.75, 0.4 (the same on both seeds); ranks the oracle's order backwards
     *[record("random", seed, 0, 0.9, 10.0, keep=[3.0, 1.0, 2.0], oracle=ORACLE, seconds=0.5) for seed in (0, 1)],
     *[record("random", seed, 1, 0.75, 12.0, keep=[1.0, 2.0], kept=(0, 2), seconds=0.5) for seed in (0, 1)],
-    *[record("random", seed, 2, 0.4, 15.0, kept=(0,)) for seed in (0, 1)],
+    *[record("random", seed, 2, 0.4, 15.0, kept=(2,)) for seed in (0, 1)],
 ]
 
 
@@ -110,9 +113,16 @@ def test_an_empty_store_has_nothing_to_report():
         analysis.steps_frame([])
 
 
-def test_write_report_makes_tables_plots_and_markdown(tmp_path):
+@pytest.fixture
+def three_layers(monkeypatch):
+    """A 3-layer teacher preset, the depth of the hand-made records."""
+    monkeypatch.setitem(PRESETS._items, "three", ModelPreset("three", 3, 2, 32, 0.0, "for the records above"))
+    return "three"
+
+
+def test_write_report_makes_tables_plots_and_markdown(tmp_path, three_layers):
     store = ResultStore(tmp_path / "results", GridConfig(datasets=("iris",), strategies=("weight_norm", "random"),
-                                                          seeds=(0, 1), preset="tiny"))
+                                                          seeds=(0, 1), preset=three_layers))
     for r in RECORDS:
         store.append(r)
     report = write_report(store.folder)

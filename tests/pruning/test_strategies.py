@@ -186,7 +186,7 @@ def test_strategy_registry():
         (dict(strategy="random", remove="150%"), ConfigError, "less than 100%"),
         (dict(strategy="random"), ConfigError, "exactly one of `remove`"),
         (dict(strategy="random", remove=1, protect=("middle",)), ConfigError, "`protect` entries"),
-        (dict(strategy="random", remove=1, seed=-1), ConfigError, "`seed` must be a non-negative integer"),
+        (dict(strategy="random", remove=1, seed=-1), ConfigError, "`seed` must be an integer between 0 and 4294967295"),
         (dict(strategy=FixedKeep([0.5] * 5), remove=1), DataError, "ranked 5 layers; the model has 6"),
     ],
 )
