@@ -103,17 +103,18 @@ def integer(low: int, high: int) -> Callable[[str], int]:
 
 def number(low: float = 0.0, high: float = math.inf, *, low_open: bool = False) -> Callable[[str], float]:
     """argparse type: a finite number in ``[low, high]`` (``(low, high]`` with ``low_open``)."""
-    bound = f"greater than {low:g}" if low_open else f"at least {low:g}"
-    bound += "" if high == math.inf else f" and at most {high:g}"
+    parts = [] if low == -math.inf else [f"greater than {low:g}" if low_open else f"at least {low:g}"]
+    parts += [] if high == math.inf else [f"at most {high:g}"]
+    bound = " " + " and ".join(parts) if parts else ""
 
     def parse(text: str) -> float:
         try:
             value = float(text.strip())
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a number {bound}; got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"must be a number{bound}; got {text!r}") from None
         inside = (low < value if low_open else low <= value) and value <= high
         if not math.isfinite(value) or not inside:
-            raise argparse.ArgumentTypeError(f"must be a finite number {bound}; got {text!r}")
+            raise argparse.ArgumentTypeError(f"must be a finite number{bound}; got {text!r}")
         return value
 
     parse.__name__ = "number"

@@ -187,3 +187,24 @@ def test_killed_process_resumes_to_the_same_weights(tiny_bundle, pruned, train_r
     distilled = TabularGPT.load(tmp_path / "out")
     assert distilled.info["distill"]["history"]["resumed_at"] == [2]
     assert state_of(distilled.model) == state_of(reference.model)
+
+
+def test_the_time_budget_stops_inside_an_epoch(tiny_bundle, pruned, train_rows, monkeypatch):
+    from fuseprune.distill import distiller
+
+    class Clock:  # every reading is 10 s after the previous one
+        now = 0.0
+
+        def perf_counter(self) -> float:
+            self.now += 10.0
+            return self.now
+
+    steps = []
+    real_step = distiller.distill_step
+    monkeypatch.setattr(distiller, "distill_step", lambda *a, **k: steps.append(1) or real_step(*a, **k))
+    monkeypatch.setattr(distiller, "time", Clock())
+    config = DistillConfig(max_epochs=5, max_minutes=0.5, **FAST)  # 288 fitting rows: 5 steps of 64 per epoch
+    _, history = distill_tabular(pruned(tiny_bundle, [1]), tiny_bundle, train_rows, config)
+    # the session starts at the reading 10: the 30 s budget ends at the reading of 40, after the third step
+    assert len(steps) == 3 and history.stopped == "time_budget"
+    assert len(history.val_loss) == 1 and history.best_epoch == 0

@@ -38,3 +38,35 @@ def test_bad_banks_are_refused_naming_the_columns(make_bank, tmp_path):
     (tmp_path / "plain.csv").write_text("a,b\n1,2\n")
     with pytest.raises(DataError, match="is not a fusion bank"):
         FusionBank.load(tmp_path / "plain.csv")
+
+
+def test_infinite_or_repeated_rows_are_refused(make_bank):
+    frame = make_bank(lambda f: f["act_norm"]).frame
+    for column, value in (("taylor", float("inf")), ("impact", -float("inf"))):
+        broken = frame.copy()
+        broken.loc[2, column] = value
+        with pytest.raises(DataError, match=f"column\\(s\\) {column} hold NaNs, infinities or non-numbers"):
+            FusionBank(broken)
+    with pytest.raises(DataError, match="holds layer .* twice; remove the repeated rows"):
+        FusionBank(pd.concat([frame, frame.iloc[:1]], ignore_index=True))
+    with pytest.raises(DataError, match="column\\(s\\) layer must hold non-negative integers"):
+        FusionBank(frame.assign(layer=frame["layer"] + 0.5))
+
+
+def test_files_that_are_not_bank_text_are_refused_in_one_line(make_bank, tmp_path):
+    import gzip
+
+    good = make_bank(lambda f: f["act_norm"]).save(tmp_path / "bank.csv")
+    cases = {
+        "bank.csv.gz": (gzip.compress(good.read_bytes()), "gzip-compressed file; decompress it first"),
+        "latin1.csv": (b"# fuseprune-bank {\"version\": 1, \"by\": \"caf\xe9\"}\n", "it is not UTF-8 text"),
+        "version.csv": (good.read_bytes().replace(b'"version": 1', b'"version": 9', 1), "has version 9"),
+        "meta.csv": (b"# fuseprune-bank [1]\n" + good.read_bytes().split(b"\n", 1)[1], "has version [1]"),
+        "columns.csv": (b'# fuseprune-bank {"version": 1}\na,b\n1,2\n', "lacks column(s) dataset, seed"),
+        "header-only.csv": (b'# fuseprune-bank {"version": 1}\n', "cannot be read"),
+    }
+    for name, (content, message) in cases.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(DataError) as exc:
+            FusionBank.load(tmp_path / name)
+        assert message in str(exc.value) and "\n" not in str(exc.value), name

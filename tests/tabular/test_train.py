@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from fuseprune.data.table import split_frame
 from fuseprune.errors import ConfigError
 from fuseprune.tabular import TrainConfig, mean_row_nll, train_tabular
 from fuseprune.tabular.model import build_model
@@ -43,6 +44,10 @@ def test_early_stopping_stops_after_patience_epochs_without_improvement(wisconsi
         ("learning_rate", 0.0, "`learning_rate` must be greater than 0.0 and at most 1.0; got 0.0."),
         ("batch_size", 0, "`batch_size` must be at least 1"),
         ("validation_fraction", 0.7, "`validation_fraction` must be greater than 0.0 and at most 0.5; got 0.7."),
+        ("seed", -1, "`seed` must be an integer between 0 and 4294967295; got -1."),
+        ("seed", 2**32, "`seed` must be an integer between 0 and 4294967295; got 4294967296."),
+        ("max_minutes", -1.0, "`max_minutes` must be at least 0.0; got -1.0."),
+        ("max_minutes", float("nan"), "`max_minutes` must be at least 0.0; got nan."),
     ],
 )
 def test_config_rejects_out_of_range_values(field, value, message):
@@ -58,3 +63,32 @@ def test_config_round_trips_and_rejects_unknown_keys():
         TrainConfig.from_dict({"presett": "tiny"})
     with pytest.raises(KeyError, match="unknown model preset 'huge'; known: default, seed, tiny."):
         TrainConfig(preset="huge")
+
+
+class FakeClock:
+    """``time`` stand-in whose clock moves ``tick`` seconds at every reading."""
+
+    def __init__(self, tick: float) -> None:
+        self.now, self.tick = 0.0, tick
+
+    def perf_counter(self) -> float:
+        self.now += self.tick
+        return self.now
+
+
+def test_the_time_budget_stops_inside_an_epoch_keeping_the_best_weights(wisconsin, monkeypatch):
+    from fuseprune.tabular import train as train_module
+
+    steps = []
+    real_nll = train_module.masked_token_nll
+    monkeypatch.setattr(train_module, "masked_token_nll", lambda *a: steps.append(1) or real_nll(*a))
+    # every clock reading is 10 s later: the start reads 10, so the 30 s budget ends at the reading of 40,
+    # the one after the third step
+    monkeypatch.setattr(train_module, "time", FakeClock(10.0))
+    frame = wisconsin.frame.head(400)  # 360 fitting rows: 6 steps of 64 per epoch
+    config = TrainConfig(preset="tiny", max_epochs=5, max_minutes=0.5, seed=0)
+    bundle, history = train_tabular(frame, config)
+    assert len(steps) == 3 and history.stopped == "time_budget"
+    assert len(history.val_loss) == 1 and history.best_epoch == 0
+    _, val_rows = split_frame(frame, config.validation_fraction, config.seed)
+    assert mean_row_nll(bundle.model, bundle.codec.encode(val_rows), bundle.codec) == pytest.approx(history.val_loss[0])
