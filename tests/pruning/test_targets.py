@@ -35,7 +35,8 @@ def test_protection():
     assert protected_layers(("first", "last"), 6) == {0, 5}
     assert protected_layers(["last", 2], 6) == {2, 5}
     assert protected_layers(("first", "last"), 1) == {0}
-    for bad in ("middle", 6, -1, True):
+    assert protected_layers(["2", "last"], 6) == {2, 5}  # `--protect 2,last` on the command line
+    for bad in ("middle", 6, -1, True, "6", "-1", "2.0"):
         with pytest.raises(ConfigError, match="'first', 'last' or a layer index between 0 and 5"):
             protected_layers([bad], 6)
 
