@@ -26,7 +26,6 @@ from fuseprune.cli.output import (
 
 PRESET_HELP = "model size: tiny, default or seed (default: %(default)s)"
 DEFAULT_DATASET = "breast-cancer-wisconsin"
-SEEDS = "4,294,967,295"
 
 
 def cmd_datasets(args: argparse.Namespace) -> None:
@@ -44,8 +43,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     from fuseprune.data import load_table, parse_column_overrides
     from fuseprune.tabular import TrainConfig, train_on_table
 
-    data = load_table(args.data, parse_column_overrides(args.column_type))
     config = TrainConfig(preset=args.preset, seed=args.seed, max_epochs=args.max_epochs, max_minutes=args.max_minutes)
+    data = load_table(args.data, parse_column_overrides(args.column_type))
     bundle = train_on_table(data, config, holdout=args.holdout, split_seed=args.split_seed, progress=RichProgress())
     bundle.save(args.out)
     history = bundle.info["history"]
@@ -123,7 +122,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p = command("train", cmd_train, "train a tabular model on a data set's training split")
     p.add_argument("--data", default=DEFAULT_DATASET, help="bundled data set name or CSV path (default: %(default)s)")
     p.add_argument("--preset", default="default", help=PRESET_HELP)
-    p.add_argument("--seed", type=seed, default=0, help=f"seed of initialisation, shuffling and validation split, 0 to {SEEDS} (default: 0)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of initialisation, shuffling and validation split (default: 0)")
     p.add_argument("--max-epochs", type=integer(1, 100_000), default=200, help="upper bound on passes over the training rows, at most 100,000 (default: 200)")
     p.add_argument("--max-minutes", type=number(0.0), default=0.0, help="wall-clock budget in minutes, checked after every step (default: 0 = none)")
     p.add_argument("--holdout", type=number(0.0, 1.0, low_open=True), default=0.2, help="fraction of rows held out (default: %(default)s)")

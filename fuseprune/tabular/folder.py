@@ -51,6 +51,36 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
     return payload
 
 
+def check_info(path: Path, info: dict[str, Any]) -> None:
+    """Raise ``ModelError`` if the parts of ``fuseprune.json`` that commands rely on have the wrong shape.
+
+    ``data`` says where the model's training split came from (its source, holdout
+    fraction and split seed); ``pruning`` what it was pruned from (checked where used).
+    """
+    data = info.get("data", {})
+    problem = None
+    if not isinstance(data, dict):
+        problem = "`data` must be an object"
+    elif not isinstance(data.get("source", ""), str):
+        problem = "`data.source` must be a string"
+    elif "holdout" in data and not (_is_number(data["holdout"]) and 0 < data["holdout"] <= 1):
+        problem = f"`data.holdout` must be a number in (0, 1]; got {data['holdout']!r:.40}"
+    elif "split_seed" in data and not (_is_int(data["split_seed"]) and 0 <= data["split_seed"] < 2**32):
+        problem = f"`data.split_seed` must be an integer seed; got {data['split_seed']!r:.40}"
+    elif not isinstance(info.get("pruning", {}), dict):
+        problem = "`pruning` must be an object"
+    if problem:
+        raise ModelError(f"model record {str(path)!r}: {problem}; the folder is damaged.")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def read_config(folder: Path) -> GPT2Config:
     """Return the GPT-2 config of ``folder`` after checking its type and sizes."""
     path = folder / "config.json"

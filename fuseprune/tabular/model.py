@@ -22,6 +22,7 @@ from fuseprune.registry import Registry
 from fuseprune.tabular.codec import BOS_ID, EOS_ID, PAD_ID, TableCodec
 from fuseprune.tabular.folder import (
     check_finite,
+    check_info,
     check_tensors,
     checksums,
     file_tensors,
@@ -136,6 +137,7 @@ class TabularGPT:
         config = read_config(folder)
         names = weight_files(folder)
         info = read_json_object(folder / INFO_FILE, "model record") if (folder / INFO_FILE).is_file() else {}
+        check_info(folder / INFO_FILE, info)
         check_tensors(folder, config, file_tensors(folder, names))
         recorded = info.pop(CHECKSUM_KEY, None)
         if verify and recorded is None:

@@ -116,7 +116,8 @@ def _check_values(payload: Mapping[str, Any], where: str) -> None:
         for value in categories:
             _check_scalar(value, "object", payload["dtype"], where, "categories")
         _check_unique(categories, where, "categories")
-        outside = [v for v in values if v not in categories]
+        known = {_marker(c) for c in categories}
+        outside = [v for v in values if _marker(v) not in known]
         if outside:
             raise CodecError(f"{where}: value {outside[0]!r:.60} is not one of the column's `categories`.")
     elif payload.get("ordered", False):
@@ -124,25 +125,36 @@ def _check_values(payload: Mapping[str, Any], where: str) -> None:
 
 
 def _check_scalar(value: Any, family: str | None, dtype: str, where: str, key: str) -> None:
-    kinds = {"bool": (bool,), "int": (int,), "float": (int, float)}.get(family or "", (str, int, float, bool))
-    ok = isinstance(value, kinds) and (family in ("bool", None, "object", "category") or not isinstance(value, bool))
-    if ok and isinstance(value, float) and not math.isfinite(value):
-        ok = False
-    if ok and family == "int":
+    if not _fits(value, family, dtype):
+        raise CodecError(f"{where}: `{key}` entry {value!r:.60} does not fit dtype {dtype!r}.")
+
+
+def _fits(value: Any, family: str | None, dtype: str) -> bool:
+    """Whether a JSON scalar can be a value of a column of ``dtype`` (of the given family)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    if family == "bool" or isinstance(value, bool):
+        return isinstance(value, bool) and family in ("bool", "object", "category")
+    if family == "int":
         parsed = pd.api.types.pandas_dtype(dtype)
         info = np.iinfo(getattr(parsed, "numpy_dtype", parsed))
-        ok = int(info.min) <= value <= int(info.max)
-    if not ok:
-        raise CodecError(f"{where}: `{key}` entry {value!r:.60} does not fit dtype {dtype!r}.")
+        return isinstance(value, int) and int(info.min) <= value <= int(info.max)
+    if family == "float":
+        return isinstance(value, int | float)
+    return isinstance(value, str | int | float)
 
 
 def _check_unique(values: list[Any], where: str, key: str) -> None:
     seen: set[tuple[str, Any]] = set()
     for value in values:
-        marker = (type(value).__name__, value)
-        if marker in seen:
+        if _marker(value) in seen:
             raise CodecError(f"{where}: `{key}` lists {value!r:.60} twice.")
-        seen.add(marker)
+        seen.add(_marker(value))
+
+
+def _marker(value: Any) -> tuple[str, Any]:
+    """A key that keeps 1, 1.0 and True apart (as the codec does)."""
+    return (type(value).__name__, value)
 
 
 def _check_digits(payload: Mapping[str, Any], where: str) -> None:

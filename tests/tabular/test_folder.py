@@ -119,9 +119,14 @@ def test_a_folder_saved_without_a_checksum_loads_with_a_warning(folder, caplog):
         (lambda f: (f / WEIGHTS).unlink(), "has no model.safetensors"),
         (lambda f: (f / INFO_FILE).write_text("{"), "model record"),
         (lambda f: edit_json(f / INFO_FILE, lambda i: i.update({CHECKSUM_KEY: "abc"})), "are not a mapping"),
+        (lambda f: edit_json(f / INFO_FILE, lambda i: i.update(data=[1])), "`data` must be an object"),
+        (lambda f: edit_json(f / INFO_FILE, lambda i: i["data"].update(holdout=7)), "`data.holdout` must be"),
+        (lambda f: edit_json(f / INFO_FILE, lambda i: i["data"].update(split_seed=-1)), "`data.split_seed` must be"),
+        (lambda f: edit_json(f / INFO_FILE, lambda i: i.update(pruning=3)), "`pruning` must be an object"),
     ],
     ids=["truncated", "zeros", "config-not-json", "config-latin1", "config-list", "not-gpt2", "n_layer-string",
-         "heads", "pickle-only", "no-weights", "info-not-json", "checksum-shape"],
+         "heads", "pickle-only", "no-weights", "info-not-json", "checksum-shape", "data-list", "holdout",
+         "split-seed", "pruning"],
 )
 def test_broken_parts_are_one_line_errors(folder, damage, message):
     damage(folder)
