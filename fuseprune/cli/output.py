@@ -94,3 +94,10 @@ def data_of(bundle: Any, data: str | None) -> str:
     if not data:
         raise FusepruneError("the model does not record its data; pass --data NAME_OR_CSV.")
     return data
+
+
+def add_overwrite(parser: argparse.ArgumentParser, what: str = "--out") -> None:
+    """Add ``--overwrite``: replace an output that fuseprune did not write (see ``fuseprune.outputs``)."""
+    parser.add_argument("--overwrite", action="store_true",
+                        help=f"replace {what} even if fuseprune did not write it (what is there is deleted); "
+                             "without it only an output fuseprune wrote, unchanged since, is replaced")

@@ -6,22 +6,24 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from fuseprune.cli.output import RichProgress, data_of, emit, names
+from fuseprune.cli.output import RichProgress, add_overwrite, data_of, emit, names
 
 
 def cmd_plan(args: argparse.Namespace) -> None:
     """Rank a saved model's layers with a strategy and write the prune plan."""
     from fuseprune.data import load_table
+    from fuseprune.outputs import PLAN, check_file
     from fuseprune.pruning import make_tabular_plan
     from fuseprune.tabular import TabularGPT, split_of
 
+    check_file(args.out, PLAN, args.overwrite, option="--out")
     bundle = TabularGPT.load(args.model_dir)
     train, _ = split_of(bundle, load_table(data_of(bundle, args.data)))
     plan = make_tabular_plan(
         bundle, train, _strategy(args), remove=args.remove, max_params=args.max_params, mode=args.mode,
         protect=tuple(names(args.protect or "")), seed=args.seed, n_rows=args.rows, progress=RichProgress(),
     )
-    plan.save(args.out)
+    plan.save(args.out, overwrite=args.overwrite)
     emit(args, plan.to_dict(), lambda: render_plan(plan, args.out))
 
 
@@ -63,13 +65,15 @@ def render_plan(plan: Any, path: str) -> Any:
 
 def cmd_prune(args: argparse.Namespace) -> None:
     """Apply a plan to a saved model and write the smaller model folder."""
+    from fuseprune.outputs import MODEL, check_folder
     from fuseprune.pruning import PrunePlan, prune_tabular
     from fuseprune.tabular import TabularGPT
 
+    check_folder(args.out, MODEL, args.overwrite, option="--out")
     bundle = TabularGPT.load(args.model_dir)
     plan = PrunePlan.load(args.plan)
     pruned = prune_tabular(bundle, plan)
-    pruned.save(args.out)
+    pruned.save(args.out, overwrite=args.overwrite)
     payload = {"out": args.out, "layers_before": plan.model.num_layers, "layers_after": plan.num_layers_after,
                "parameters_before": bundle.num_parameters, "parameters_after": pruned.num_parameters,
                "kept_layers": list(plan.kept_layers)}
@@ -86,16 +90,21 @@ def cmd_distill(args: argparse.Namespace) -> None:
     from fuseprune.cli.output import table
     from fuseprune.data import load_table
     from fuseprune.distill import DistillConfig, distill_tabular
+    from fuseprune.outputs import CHECKPOINT, MODEL, check_apart, check_folder
     from fuseprune.tabular import TabularGPT, split_of
 
+    check_apart(out=args.out, checkpoint=args.checkpoint)
+    check_folder(args.out, MODEL, args.overwrite, option="--out")
+    if args.checkpoint is not None:
+        check_folder(args.checkpoint, CHECKPOINT, args.overwrite, option="--checkpoint")
     student, teacher = TabularGPT.load(args.student_dir), TabularGPT.load(args.teacher)
     train, _ = split_of(teacher, load_table(data_of(teacher, args.data)))
     overrides = {k: v for k, v in vars(args).items() if k in _DISTILL_OPTIONS and v is not None}
     config = DistillConfig(**overrides)
     layer_map = student.info.get("pruning", {}).get("kept_layers") if config.hidden_weight > 0 else None
     healed, history = distill_tabular(student, teacher, train, config, layer_map=layer_map,
-                                      checkpoint_dir=args.checkpoint, progress=RichProgress())
-    healed.save(args.out)
+                                      checkpoint_dir=args.checkpoint, overwrite=args.overwrite, progress=RichProgress())
+    healed.save(args.out, overwrite=args.overwrite)
     best = history.val_loss[history.best_epoch]
     payload = {"out": args.out, "config": config.to_dict(), "history": vars(history)}
     rows = [("model folder", args.out), ("epochs", len(history.val_loss)), ("stopped by", history.stopped),
@@ -125,16 +134,19 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--exclude-bank-dataset", action="append", metavar="NAME", help="leave this data set's bank rows out of the fusion fit; repeatable")
     p.add_argument("--allow-bank-overlap", action="store_true", help="rank a model even if its own rows are in the bank")
     p.add_argument("--out", required=True, help="plan JSON file to write")
+    add_overwrite(p)
     p = command("prune", cmd_prune, "apply a prune plan: write a smaller model folder")
     p.add_argument("model_dir", help="model folder the plan was made for")
     p.add_argument("plan", help="plan JSON file")
     p.add_argument("--out", required=True, help="model folder to write")
+    add_overwrite(p)
     p = command("distill", cmd_distill, "heal a pruned student by knowledge distillation from its teacher")
     p.add_argument("student_dir", help="pruned model folder")
     p.add_argument("--teacher", required=True, help="teacher model folder")
     p.add_argument("--data", help="data set name or CSV (default: the one the teacher records)")
     p.add_argument("--out", required=True, help="model folder to write")
     p.add_argument("--checkpoint", help="folder for resumable checkpoints (resumed if present)")
+    add_overwrite(p, "--out and --checkpoint")
     for name in _DISTILL_OPTIONS:
         kind = str if name == "hidden_loss" else int if name in ("max_epochs", "seed") else float
         p.add_argument(f"--{name.replace('_', '-')}", type=kind, help=f"see DistillConfig.{name}")

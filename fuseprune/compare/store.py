@@ -21,6 +21,7 @@ from fuseprune import __version__
 from fuseprune.compare.grid import Cell, GridConfig
 from fuseprune.errors import ConfigError, DataError, PathNotFoundError
 from fuseprune.files import write_json_atomic
+from fuseprune.outputs import RESULTS, output_folder
 
 log = logging.getLogger(__name__)
 STORE_FORMAT = 1
@@ -54,11 +55,12 @@ class ResultStore:
             raise PathNotFoundError(f"{str(self.folder)!r} is not a comparison results folder (no {GRID_FILE}); "
                                     "pass the --out folder of a `fuseprune compare` run.")
         else:
-            if self.folder.exists() and any(self.folder.iterdir()):
+            if self.folder.is_dir() and any(self.folder.iterdir()):
                 raise ConfigError(f"{str(self.folder)!r} exists and is not a comparison results folder; "
                                   "pick a new or empty --out folder.")
-            self.folder.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(grid_file, {"format": STORE_FORMAT, "fuseprune": __version__, "grid": config.to_dict()})
+            with output_folder(self.folder, RESULTS) as tmp:  # appears with its grid file, or not at all
+                write_json_atomic(tmp / GRID_FILE, {"format": STORE_FORMAT, "fuseprune": __version__,
+                                                    "grid": config.to_dict()})
             self.config = config
         self.path.touch()
 

@@ -17,7 +17,8 @@ import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
 from fuseprune.errors import ModelError, PathNotFoundError
-from fuseprune.files import atomic_directory, write_json_atomic
+from fuseprune.files import write_json_atomic
+from fuseprune.outputs import MODEL, output_folder
 from fuseprune.registry import Registry
 from fuseprune.tabular.codec import BOS_ID, EOS_ID, PAD_ID, TableCodec
 
@@ -86,10 +87,17 @@ class TabularGPT:
         """Number of distinct parameters (tied embeddings counted once)."""
         return sum(p.numel() for p in self.model.parameters())
 
-    def save(self, folder: str | Path) -> Path:
-        """Write the model folder atomically: it appears complete or not at all."""
+    def save(self, folder: str | Path, overwrite: bool = False) -> Path:
+        """Write the model folder atomically: it appears complete or not at all.
+
+        An existing folder is replaced only if it is a model folder fuseprune
+        wrote, or with ``overwrite`` (see :mod:`fuseprune.outputs`).
+
+        Raises:
+            OutputError: ``folder`` may not be written (checked before anything is written).
+        """
         folder = Path(folder)
-        with atomic_directory(folder) as tmp:
+        with output_folder(folder, MODEL, overwrite) as tmp:
             self.model.save_pretrained(tmp, safe_serialization=True)
             self.codec.save(tmp)
             write_json_atomic(tmp / INFO_FILE, self.info)
