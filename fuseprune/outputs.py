@@ -136,8 +136,8 @@ def _check_existing(target: Path, option: str | None, folder: bool) -> os.stat_r
     """The target's status if it exists; refuse what is never replaced."""
     try:
         info = target.stat()
-    except FileNotFoundError:
-        return None
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # _check_parent tells which
     except OSError as exc:
         raise OutputError(f"{str(target)!r} cannot be checked ({exc.strerror.lower()}); "
                           f"pick another {option or 'path'}.") from None
@@ -177,8 +177,8 @@ def check_folder(path: str | os.PathLike[str], kind: Kind, overwrite: bool = Fal
     """
     target = _target(path, option, folder=True)
     clean_leftovers(target)
-    _check_parent(target, option)
     info = _check_existing(target, option, folder=True)
+    _check_parent(target, option)
     if info is None:
         return target
     problem = "is a file, not a folder" if stat.S_ISREG(info.st_mode) else _folder_problem(target, kind)
@@ -273,8 +273,8 @@ def check_file(path: str | os.PathLike[str], kind: Kind, overwrite: bool = False
     """
     target = _target(path, option, folder=False)
     clean_leftovers(target)
-    _check_parent(target, option)
     info = _check_existing(target, option, folder=False)
+    _check_parent(target, option)
     if info is None:
         return target
     if stat.S_ISDIR(info.st_mode):
