@@ -42,7 +42,8 @@ from pathlib import Path
 
 from fuseprune import __version__
 from fuseprune.errors import OutputError
-from fuseprune.files import atomic_directory, clean_leftovers, get_attribute, temporary_path, write_text_atomic
+from fuseprune.files import atomic_directory, get_attribute, write_text_atomic
+from fuseprune.output_paths import writable_target
 
 MARKER = ".fuseprune"
 ATTRIBUTE = "user.fuseprune"
@@ -92,74 +93,6 @@ def _fix(kind: Kind, option: str | None) -> str:
     return f"pick a new {where} or pass --overwrite" if option else "pick another path or pass overwrite=True"
 
 
-def _target(path: str | os.PathLike[str], option: str | None, folder: bool) -> Path:
-    """The path to write (a link followed), after the checks that need no file system."""
-    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else ""
-    label = option or "the output path"
-    if not str(text).strip():
-        raise OutputError(f"{label} is empty; name the {'folder' if folder else 'file'} to write.")
-    if "\0" in str(text):
-        raise OutputError(f"{label} {text!r} contains a NUL character; name another path.")
-    target = Path(text)
-    if target.name in ("", ".", ".."):
-        raise OutputError(f"{label} {text!r} names an existing folder, not a new output; name one inside it "
-                          f"(e.g. {str(Path(text) / ('out' if folder else 'out.json')).lstrip('/')!r}).")
-    if not folder and str(text).endswith(os.sep):
-        raise OutputError(f"{label} {text!r} names a folder; name a file.")
-    if target.is_symlink():
-        resolved = Path(os.path.realpath(target))
-        if not os.path.lexists(resolved):
-            raise OutputError(f"{str(target)!r} is a symbolic link to {str(resolved)!r}, which does not exist; "
-                              f"pick another {option or 'path'} or mend the link.")
-        target = resolved
-    return target
-
-
-def _check_parent(target: Path, option: str | None) -> None:
-    """Refuse a target whose folder cannot be created or written; proven by creating a temporary there."""
-    ancestor, first = target.parent, target.name
-    while not os.path.lexists(ancestor) and ancestor != ancestor.parent:
-        ancestor, first = ancestor.parent, ancestor.name
-    if not ancestor.is_dir():
-        raise OutputError(f"{str(target)!r} cannot be created: {str(ancestor)!r} is a file, not a folder; "
-                          f"pick another {option or 'path'}.")
-    probe = temporary_path(ancestor / first)
-    try:
-        os.mkdir(probe)
-        os.rmdir(probe)
-    except OSError as exc:
-        raise OutputError(f"{str(target)!r} cannot be written: {exc.strerror.lower()} in {str(ancestor)!r}; "
-                          f"pick another {option or 'path'}.") from None
-
-
-def _check_existing(target: Path, option: str | None, folder: bool) -> os.stat_result | None:
-    """The target's status if it exists; refuse what is never replaced."""
-    try:
-        info = target.stat()
-    except (FileNotFoundError, NotADirectoryError):
-        return None  # _check_parent tells which
-    except OSError as exc:
-        raise OutputError(f"{str(target)!r} cannot be checked ({exc.strerror.lower()}); "
-                          f"pick another {option or 'path'}.") from None
-    mode = info.st_mode
-    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
-        what = {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device",
-                stat.S_IFBLK: "a device"}.get(stat.S_IFMT(mode), "not a regular file")
-        raise OutputError(f"{str(target)!r} is {what}; fuseprune writes only regular files and folders: "
-                          f"pick another {option or 'path'}.")
-    if stat.S_IMODE(mode) & 0o222 == 0:
-        raise OutputError(f"{str(target)!r} is read-only; make it writable (chmod u+w) or pick another "
-                          f"{option or 'path'}.")
-    if stat.S_ISDIR(mode) and folder:
-        if os.path.ismount(target):
-            raise OutputError(f"{str(target)!r} is a mount point and cannot be replaced; "
-                              f"name a folder inside it (e.g. {str(target / 'out')!r}).")
-        here = Path.cwd().resolve()
-        if target.resolve() in (here, *here.parents):
-            raise OutputError(f"{str(target)!r} is the current folder or holds it; pick another {option or 'path'}.")
-    return info
-
-
 def check_folder(path: str | os.PathLike[str], kind: Kind, overwrite: bool = False, *,
                  option: str | None = None) -> Path:
     """Check that the folder ``path`` may be written as ``kind``; return the path to write.
@@ -175,10 +108,7 @@ def check_folder(path: str | os.PathLike[str], kind: Kind, overwrite: bool = Fal
     Raises:
         OutputError: The folder may not be written, naming the path and the fix.
     """
-    target = _target(path, option, folder=True)
-    clean_leftovers(target)
-    info = _check_existing(target, option, folder=True)
-    _check_parent(target, option)
+    target, info = writable_target(path, option, folder=True)
     if info is None:
         return target
     problem = "is a file, not a folder" if stat.S_ISREG(info.st_mode) else _folder_problem(target, kind)
@@ -204,7 +134,6 @@ def _marker(folder: Path) -> dict | None:
 def _entries(folder: Path) -> Iterator[tuple[str, int | None]]:
     """(relative path, size or None for a folder) of everything under ``folder`` but its marker."""
     for root, dirs, files in os.walk(folder):
-        dirs.sort()
         for name in sorted(dirs) + sorted(files):
             path = Path(root) / name
             rel = path.relative_to(folder).as_posix()
@@ -216,15 +145,15 @@ def _folder_problem(folder: Path, kind: Kind) -> str | None:
     """Why the existing folder may not be replaced by a ``kind`` (None if it may)."""
     marker = _marker(folder)
     if marker is None:
-        if not any(True for _ in os.scandir(folder)):
-            return None
-        return _legacy_problem(folder, kind)
+        return None if not any(True for _ in os.scandir(folder)) else _legacy_problem(folder, kind)
     if marker["kind"] != kind.name:
         other = KINDS.get(marker["kind"], Kind("", f"{marker['kind']} folder")).label
         return f"is a fuseprune {other}, not a {kind.label}"
     recorded = marker.get("entries")
-    if not kind.replaced or not isinstance(recorded, dict):
-        return None if not kind.replaced else f"has a damaged {MARKER} marker"
+    if not kind.replaced:
+        return None
+    if not isinstance(recorded, dict):
+        return f"has a damaged {MARKER} marker"
     for rel, size in _entries(folder):
         if rel not in recorded:
             return f"holds {rel!r}, which fuseprune did not write"
@@ -243,7 +172,7 @@ def _legacy_problem(folder: Path, kind: Kind) -> str | None:
     return None
 
 
-def write_marker(folder: Path, kind: Kind) -> None:
+def _write_marker(folder: Path, kind: Kind) -> None:
     """Mark ``folder`` (complete, not yet in place) as a fuseprune ``kind`` listing what it holds."""
     marker = {"kind": kind.name, "fuseprune": __version__}
     if kind.replaced:
@@ -261,7 +190,7 @@ def output_folder(path: str | os.PathLike[str], kind: Kind, overwrite: bool = Fa
     target = check_folder(path, kind, overwrite)
     with atomic_directory(target) as tmp:
         yield tmp
-        write_marker(tmp, kind)
+        _write_marker(tmp, kind)
 
 
 def check_file(path: str | os.PathLike[str], kind: Kind, overwrite: bool = False, *,
@@ -271,10 +200,7 @@ def check_file(path: str | os.PathLike[str], kind: Kind, overwrite: bool = False
     Raises:
         OutputError: The file may not be written, naming the path and the fix.
     """
-    target = _target(path, option, folder=False)
-    clean_leftovers(target)
-    info = _check_existing(target, option, folder=False)
-    _check_parent(target, option)
+    target, info = writable_target(path, option, folder=False)
     if info is None:
         return target
     if stat.S_ISDIR(info.st_mode):
@@ -291,7 +217,7 @@ def _file_problem(path: Path, kind: Kind, size: int) -> str | None:
         recorded_kind, recorded_size, digest = mark["kind"], mark["size"], mark["sha256"]
     except (ValueError, TypeError, KeyError):
         return "exists and was not written by fuseprune"
-    if size != recorded_size or _sha256(path.read_bytes()) != digest:
+    if size != recorded_size or _file_sha256(path) != digest:
         return "was changed since fuseprune wrote it"
     if recorded_kind != kind.name:
         return f"is a fuseprune {KINDS.get(recorded_kind, Kind('', recorded_kind)).label}, not a {kind.label}"
@@ -300,6 +226,14 @@ def _file_problem(path: Path, kind: Kind, size: int) -> str | None:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def write_output(path: str | os.PathLike[str], text: str, kind: Kind, overwrite: bool = False) -> Path:
@@ -318,18 +252,3 @@ def write_output(path: str | os.PathLike[str], text: str, kind: Kind, overwrite:
 def write_output_json(path: str | os.PathLike[str], payload: object, kind: Kind, overwrite: bool = False) -> Path:
     """Write ``payload`` as indented JSON with :func:`write_output`."""
     return write_output(path, json.dumps(payload, indent=2) + "\n", kind, overwrite)
-
-
-def check_apart(**paths: str | os.PathLike[str] | None) -> None:
-    """Refuse two outputs that are the same path or one inside the other (``check_apart(out=..., checkpoint=...)``)."""
-    given = {name: Path(os.path.abspath(p)) for name, p in paths.items() if p}
-    names = list(given)
-    for i, a in enumerate(names):
-        for b in names[i + 1:]:
-            if given[a] == given[b] or given[a] in given[b].parents or given[b] in given[a].parents:
-                raise OutputError(f"--{a} and --{b} must be separate folders, neither inside the other; "
-                                  f"got {str(paths[a])!r} and {str(paths[b])!r}.")
-
-
-__all__ = ["ATTRIBUTE", "KINDS", "MARKER", "Kind", "check_apart", "check_file", "check_folder", "output_folder",
-           "write_marker", "write_output", "write_output_json", "written_by_fuseprune"]

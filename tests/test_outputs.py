@@ -12,8 +12,7 @@ import pytest
 
 from fuseprune.errors import OutputError
 from fuseprune.outputs import (
-    ATTRIBUTE, MARKER, MODEL, PLAN, RESULTS, RUN, SAMPLES, check_apart, check_file, check_folder, output_folder,
-    write_output,
+    ATTRIBUTE, MARKER, MODEL, PLAN, RESULTS, RUN, SAMPLES, check_file, check_folder, output_folder, write_output,
 )
 
 
@@ -232,6 +231,8 @@ def test_a_read_only_parent_is_refused_by_trying_to_create_a_temporary_there():
 
 
 def test_outputs_that_are_the_same_or_nested_are_refused():
+    from fuseprune.cli.output import check_apart
+
     check_apart(out="a/m", checkpoint="a/c")
     with pytest.raises(OutputError, match="--out and --checkpoint must be separate folders"):
         check_apart(out="a/m", checkpoint="a/m/ckpt")

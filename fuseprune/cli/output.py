@@ -101,3 +101,19 @@ def add_overwrite(parser: argparse.ArgumentParser, what: str = "--out") -> None:
     parser.add_argument("--overwrite", action="store_true",
                         help=f"replace {what} even if fuseprune did not write it (what is there is deleted); "
                              "without it only an output fuseprune wrote, unchanged since, is replaced")
+
+
+def check_apart(**paths: str | None) -> None:
+    """Refuse two output folders that are the same or one inside the other (``check_apart(out=..., checkpoint=...)``)."""
+    import os
+    from pathlib import Path
+
+    from fuseprune.errors import OutputError
+
+    given = {name: Path(os.path.abspath(p)) for name, p in paths.items() if p}
+    names = list(given)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if given[a] == given[b] or given[a] in given[b].parents or given[b] in given[a].parents:
+                raise OutputError(f"--{a} and --{b} must be separate folders, neither inside the other; "
+                                  f"got {paths[a]!r} and {paths[b]!r}.")

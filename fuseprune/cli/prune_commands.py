@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from fuseprune.cli.output import RichProgress, add_overwrite, data_of, emit, names
+from fuseprune.cli.output import RichProgress, add_overwrite, check_apart, data_of, emit, names
 
 
 def cmd_plan(args: argparse.Namespace) -> None:
@@ -90,7 +90,7 @@ def cmd_distill(args: argparse.Namespace) -> None:
     from fuseprune.cli.output import table
     from fuseprune.data import load_table
     from fuseprune.distill import DistillConfig, distill_tabular
-    from fuseprune.outputs import CHECKPOINT, MODEL, check_apart, check_folder
+    from fuseprune.outputs import CHECKPOINT, MODEL, check_folder
     from fuseprune.tabular import TabularGPT, split_of
 
     check_apart(out=args.out, checkpoint=args.checkpoint)

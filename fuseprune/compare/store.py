@@ -1,5 +1,8 @@
 """The results store of a comparison: a folder with ``grid.json`` and an append-only ``results.jsonl``.
 
+The folder is created with both (and fuseprune's ``.fuseprune`` marker, kind
+``results``) in one atomic rename; it is only ever resumed, never replaced.
+
 ``grid.json`` records the fuseprune version and the :class:`GridConfig`; a
 folder made by another version or another grid is refused, naming the
 difference. ``results.jsonl`` gets one JSON line per finished step, written by
@@ -61,6 +64,7 @@ class ResultStore:
             with output_folder(self.folder, RESULTS) as tmp:  # appears with its grid file, or not at all
                 write_json_atomic(tmp / GRID_FILE, {"format": STORE_FORMAT, "fuseprune": __version__,
                                                     "grid": config.to_dict()})
+                (tmp / RESULTS_FILE).touch()
             self.config = config
         self.path.touch()
 
