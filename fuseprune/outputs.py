@@ -149,9 +149,9 @@ def _folder_problem(folder: Path, kind: Kind) -> str | None:
     if marker["kind"] != kind.name:
         other = KINDS.get(marker["kind"], Kind("", f"{marker['kind']} folder")).label
         return f"is a fuseprune {other}, not a {kind.label}"
-    recorded = marker.get("entries")
     if not kind.replaced:
         return None
+    recorded = marker.get("entries")
     if not isinstance(recorded, dict):
         return f"has a damaged {MARKER} marker"
     for rel, size in _entries(folder):

@@ -49,6 +49,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--calibration-rows", type=int, default=256, help="training rows the signals use (default: %(default)s)")
     p.add_argument("--teachers", default="runs/teachers", help="teacher cache folder (default: %(default)s)")
     p.add_argument("--out", required=True, help="bank CSV to write (resumed if it exists)")
-    add_overwrite(p)
+    add_overwrite(p, help_text="start a new bank at --out, replacing the file there (a bank or not) "
+                               "instead of resuming it")
     p = command("validate", cmd_validate, "leave-one-dataset-out validation of every strategy on a bank")
     p.add_argument("bank", nargs="?", help="bank CSV (default: the shipped bank)")

@@ -96,11 +96,12 @@ def data_of(bundle: Any, data: str | None) -> str:
     return data
 
 
-def add_overwrite(parser: argparse.ArgumentParser, what: str = "--out") -> None:
+def add_overwrite(parser: argparse.ArgumentParser, what: str = "--out", help_text: str | None = None) -> None:
     """Add ``--overwrite``: replace an output that fuseprune did not write (see ``fuseprune.outputs``)."""
     parser.add_argument("--overwrite", action="store_true",
-                        help=f"replace {what} even if fuseprune did not write it (what is there is deleted); "
-                             "without it only an output fuseprune wrote, unchanged since, is replaced")
+                        help=help_text or f"replace {what} even if not written by fuseprune (what is there is "
+                                          "deleted); without it only an output fuseprune wrote, unchanged since, "
+                                          "is replaced")
 
 
 def check_apart(**paths: str | None) -> None:

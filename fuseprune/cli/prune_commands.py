@@ -146,7 +146,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--data", help="data set name or CSV (default: the one the teacher records)")
     p.add_argument("--out", required=True, help="model folder to write")
     p.add_argument("--checkpoint", help="folder for resumable checkpoints (resumed if present)")
-    add_overwrite(p, "--out and --checkpoint")
+    add_overwrite(p, "--out and --checkpoint folders")
     for name in _DISTILL_OPTIONS:
         kind = str if name == "hidden_loss" else int if name in ("max_epochs", "seed") else float
         p.add_argument(f"--{name.replace('_', '-')}", type=kind, help=f"see DistillConfig.{name}")
