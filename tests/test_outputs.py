@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fuseprune.errors import OutputError
+from fuseprune.errors import DataError, OutputError
 from fuseprune.outputs import (
     ATTRIBUTE, MARKER, MODEL, PLAN, RESULTS, RUN, SAMPLES, check_file, check_folder, output_folder, write_output,
 )
@@ -287,3 +287,46 @@ def test_a_link_to_a_file_is_written_through_and_kept(tmp_path):
     with pytest.raises(OutputError, match="is a symbolic link to '.*missing.json', which does not exist"):
         write_output(tmp_path / "dangling.json", "{}", PLAN)
     assert not (tmp_path / "missing.json").exists()
+
+
+# the library's writers ----------------------------------------------------------------------------
+
+
+def _library_writers():
+    from types import SimpleNamespace
+
+    from fuseprune.compare.report import write_report
+    from fuseprune.distill import distill_tabular
+    from fuseprune.distill.checkpoint import Checkpoint, save_checkpoint
+    from fuseprune.fusion import DEFAULT_BANK, FusionBank
+    from fuseprune.fusion.build import BankConfig, build_bank
+    from fuseprune.pipeline import RunConfig, run_main
+    from fuseprune.pruning import save_pruned
+    from fuseprune.scoring import LayerScores, ScoreTable
+
+    checkpoint = Checkpoint(1, {}, {}, {}, {"state": {}, "param_groups": []}, {})
+    scores = ScoreTable((LayerScores("act_norm", "activation", "maximize", (1.0, 2.0)),))
+    return {  # name -> (writes a folder?, call with the output path); each must refuse before any work
+        "run_main": (True, lambda p: run_main(RunConfig(data="iris", preset="tiny", out=str(p)))),
+        "write_report": (True, lambda p: write_report(p.parent / "no-results", p)),
+        "save_checkpoint": (True, lambda p: save_checkpoint(p, "fingerprint", checkpoint)),
+        "distill_tabular": (True, lambda p: distill_tabular(None, None, None, checkpoint_dir=p)),
+        "save_pruned": (True, lambda p: save_pruned(SimpleNamespace(save_pretrained=None), p)),
+        "ScoreTable.to_json": (False, lambda p: scores.to_json(p)),
+        "FusionBank.save": (False, lambda p: FusionBank.load(DEFAULT_BANK).save(p)),
+        "build_bank": (False, lambda p: build_bank(BankConfig(datasets=("iris",), seeds=(0,)), p)),
+    }
+
+
+@pytest.mark.parametrize("name", list(_library_writers()))
+def test_the_library_writers_refuse_what_fuseprune_did_not_write(tmp_path, name):
+    folder, write = _library_writers()[name]
+    path = tmp_path / "out"
+    if folder:
+        path.mkdir()
+        (path / "thesis.txt").write_text("x")
+    else:
+        path.write_text("mine\n")
+    with pytest.raises((OutputError, DataError), match="not written by fuseprune|is not a fusion bank"):
+        write(path)
+    assert listing(tmp_path) == (["out", "out/thesis.txt"] if folder else ["out"])
