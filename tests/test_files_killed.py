@@ -65,6 +65,7 @@ def traced(job: Callable[[], None], workdir: Path, trace: Path, *options: str) -
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         tracer.kill()
+        os.close(ready_w)
         pytest.skip("strace cannot attach to the writer (ptrace is not permitted here)")
     os.write(ready_w, b"x")
     os.close(ready_w)
