@@ -41,3 +41,7 @@ class PathNotFoundError(FusepruneError, FileNotFoundError):
 
 class NotFittedError(FusepruneError, ValueError):
     """An estimator or report was used before it was fitted or generated."""
+
+
+class OutputError(FusepruneError, OSError):
+    """An output path may not be written: it holds something fuseprune did not write, or cannot be written."""

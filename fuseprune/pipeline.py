@@ -8,12 +8,19 @@
 4. evaluate teacher and student on the same holdout rows and compare them.
 
 The run folder holds ``teacher/``, ``plan.json``, ``student/``, ``teacher.json``,
-``student.json`` (evaluation records) and ``summary.json``.
+``student.json`` (evaluation records) and ``summary.json``. It is written as one
+unit: the whole folder is built under a hidden temporary name next to it (the
+previous run's teacher hard-linked in, and reused if it matches) and swapped in
+by one atomic exchange at the end. A run that fails or is killed leaves the
+previous run folder exactly as it was; it is not resumed (a killed run's
+temporary folder, with any teacher it trained, is deleted by the next write).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +32,7 @@ from fuseprune.errors import ConfigError, FusepruneError
 from fuseprune.evaluation import EvalConfig, EvaluationRecord, evaluate
 from fuseprune.files import write_json_atomic
 from fuseprune.jsonsafe import nan_to_none
+from fuseprune.outputs import MODEL, RUN, check_folder, output_folder, written_by_fuseprune
 from fuseprune.progress import Progress
 from fuseprune.pruning import PrunePlan, Target, make_tabular_plan, prune_tabular
 from fuseprune.tabular import PRESETS, TabularGPT, TrainConfig, split_of
@@ -93,25 +101,52 @@ class RunResult:
         return table
 
 
-def run_main(config: RunConfig, progress: Progress | None = None) -> RunResult:
-    """Run the whole pipeline and write everything to ``config.out``."""
-    folder, table = Path(config.out), load_table(config.data)
-    teacher, reused = load_or_train(
-        table, TrainConfig(preset=config.preset, seed=config.seed), folder / "teacher",
-        holdout=config.holdout, split_seed=config.split_seed, retrain=config.retrain, progress=progress,
-    )
-    train, holdout = split_of(teacher, table)
-    plan = _plan(teacher, train, table.name, config, progress)
-    plan.save(folder / "plan.json")
-    student, _ = distill_tabular(prune_tabular(teacher, plan), teacher, train, DistillConfig(seed=config.seed),
-                                 layer_map=plan.kept_layers, progress=progress)
-    student.save(folder / "student")
-    records = [evaluate(m, train, holdout, EvalConfig(), data_name=table.name, progress=progress) for m in (teacher, student)]
-    result = RunResult(folder, reused, plan, *records)
-    records[0].save(folder / "teacher.json")
-    records[1].save(folder / "student.json")
-    write_json_atomic(folder / "summary.json", nan_to_none({**result.to_dict(), "config": asdict(config)}))
+def run_main(config: RunConfig, progress: Progress | None = None, *, overwrite: bool = False) -> RunResult:
+    """Run the whole pipeline and write everything to ``config.out``, as one unit (see the module doc).
+
+    Args:
+        config: What to run.
+        progress: Receives the progress of every stage.
+        overwrite: Replace ``config.out`` even if it is not a run folder fuseprune wrote.
+
+    Raises:
+        OutputError: ``config.out`` may not be written (checked before any work).
+    """
+    target = check_folder(config.out, RUN, overwrite)
+    table = load_table(config.data)
+    with output_folder(target, RUN, overwrite) as folder:
+        if not config.retrain:
+            _link_teacher(target / "teacher", folder / "teacher")
+        teacher, reused = load_or_train(
+            table, TrainConfig(preset=config.preset, seed=config.seed), folder / "teacher",
+            holdout=config.holdout, split_seed=config.split_seed, retrain=config.retrain, progress=progress,
+        )
+        train, holdout = split_of(teacher, table)
+        plan = _plan(teacher, train, table.name, config, progress)
+        plan.save(folder / "plan.json")
+        student, _ = distill_tabular(prune_tabular(teacher, plan), teacher, train, DistillConfig(seed=config.seed),
+                                     layer_map=plan.kept_layers, progress=progress)
+        student.save(folder / "student")
+        records = [evaluate(m, train, holdout, EvalConfig(), data_name=table.name, progress=progress)
+                   for m in (teacher, student)]
+        result = RunResult(Path(config.out), reused, plan, *records)
+        records[0].save(folder / "teacher.json")
+        records[1].save(folder / "student.json")
+        write_json_atomic(folder / "summary.json", nan_to_none({**result.to_dict(), "config": asdict(config)}))
     return result
+
+
+def _link_teacher(previous: Path, new: Path) -> None:
+    """Put the previous run's teacher folder at ``new`` by hard links (copies across file systems)."""
+    if written_by_fuseprune(previous, MODEL):
+        shutil.copytree(previous, new, copy_function=_link_or_copy)
+
+
+def _link_or_copy(source: str, destination: str) -> None:
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
 
 
 def _plan(teacher: TabularGPT, train: Any, dataset: str, config: RunConfig, progress: Progress | None) -> PrunePlan:

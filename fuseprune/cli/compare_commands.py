@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from fuseprune.cli.output import MAX_CALIBRATION_ROWS, MAX_SPEED_ROWS, emit, err, integer, names, out, seeds, table
+from fuseprune.cli.output import MAX_CALIBRATION_ROWS, MAX_SPEED_ROWS, add_overwrite, emit, err, integer, names, out, seeds, table
 
 
 class GridDisplay:
@@ -52,7 +52,9 @@ class GridDisplay:
 def cmd_compare(args: argparse.Namespace) -> None:
     """Run (or resume) a grid of pruning strategies on data sets and seeds."""
     from fuseprune.compare import GridConfig, run_grid
+    from fuseprune.outputs import RESULTS, check_folder
 
+    check_folder(args.out, RESULTS, option="--out")
     config = GridConfig(
         datasets=tuple(names(args.datasets)), strategies=tuple(names(args.strategies)), seeds=tuple(args.seeds),
         preset=args.preset, quality_seeds=tuple(args.quality_seeds), calibration_rows=args.calibration_rows,
@@ -73,9 +75,13 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
 def cmd_report(args: argparse.Namespace) -> None:
     """Write the report folder of a comparison: tables, curves, heatmap and report.md."""
-    from fuseprune.compare.report import write_report
+    from pathlib import Path
 
-    report = write_report(args.results, args.out)
+    from fuseprune.compare.report import write_report
+    from fuseprune.outputs import REPORT, check_folder
+
+    check_folder(args.out or Path(args.results) / "report", REPORT, args.overwrite, option="--out")
+    report = write_report(args.results, args.out, overwrite=args.overwrite)
     counts = {name: wins.to_dict() for name, wins in report.winners.items()}
     payload = {"report": str(report.folder / "report.md"), "missing_cells": report.missing_cells, "winners": counts}
 
@@ -111,3 +117,4 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p = command("report", cmd_report, "write the report of a comparison: tables, curves, plots and report.md")
     p.add_argument("results", help="results folder of `fuseprune compare`")
     p.add_argument("--out", help="report folder (default: RESULTS/report)")
+    add_overwrite(p)

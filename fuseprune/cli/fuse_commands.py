@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
-from fuseprune.cli.output import MAX_CALIBRATION_ROWS, RichProgress, command_maker, emit, integer, names, out, seeds, table
+from fuseprune.cli.output import MAX_CALIBRATION_ROWS, RichProgress, add_overwrite, command_maker, emit, integer, names, out, seeds, table
 
 
 def cmd_build_bank(args: argparse.Namespace) -> None:
     """Build (or resume) a fusion bank along the ablation oracle's path on many teachers."""
     from fuseprune.fusion.build import DEFAULT_BANK_DATASETS, BankConfig, build_bank
+    from fuseprune.outputs import BANK, check_file
 
+    check_file(args.out, BANK, overwrite=True, option="--out")  # the path; build_bank checks what is there
     datasets = tuple(names(args.datasets)) if args.datasets else DEFAULT_BANK_DATASETS
     config = BankConfig(datasets=datasets, seeds=tuple(args.seeds), preset=args.preset,
                         calibration_rows=args.calibration_rows, teachers=args.teachers)
-    bank = build_bank(config, args.out, progress=RichProgress())
+    bank = build_bank(config, args.out, progress=RichProgress(), overwrite=args.overwrite)
     payload = {"out": args.out, "rows": len(bank.frame), "datasets": bank.datasets, "signals": bank.signals}
     rows = [("bank", args.out), ("rows", len(bank.frame)), ("data sets", ", ".join(bank.datasets)),
             ("seeds", ", ".join(map(str, config.seeds))), ("signals", len(bank.signals))]
@@ -47,5 +49,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--calibration-rows", type=integer(1, MAX_CALIBRATION_ROWS), default=256, help=f"training rows the signals use, at most {MAX_CALIBRATION_ROWS:,} (default: %(default)s)")
     p.add_argument("--teachers", default="runs/teachers", help="teacher cache folder (default: %(default)s)")
     p.add_argument("--out", required=True, help="bank CSV to write (resumed if it exists)")
+    add_overwrite(p, help_text="start a new bank at --out, replacing the file there (a bank or not) "
+                               "instead of resuming it")
     p = command("validate", cmd_validate, "leave-one-dataset-out validation of every strategy on a bank")
     p.add_argument("bank", nargs="?", help="bank CSV (default: the shipped bank)")

@@ -13,6 +13,7 @@ from fuseprune.cli.output import (
     MAX_SAMPLE_ROWS,
     RichProgress,
     add_no_verify,
+    add_overwrite,
     data_of,
     emit,
     integer,
@@ -41,12 +42,14 @@ def cmd_datasets(args: argparse.Namespace) -> None:
 def cmd_train(args: argparse.Namespace) -> None:
     """Train a model on a table's training split and save it."""
     from fuseprune.data import load_table, parse_column_overrides
+    from fuseprune.outputs import MODEL, check_folder
     from fuseprune.tabular import TrainConfig, train_on_table
 
+    check_folder(args.out, MODEL, args.overwrite, option="--out")
     config = TrainConfig(preset=args.preset, seed=args.seed, max_epochs=args.max_epochs, max_minutes=args.max_minutes)
     data = load_table(args.data, parse_column_overrides(args.column_type))
     bundle = train_on_table(data, config, holdout=args.holdout, split_seed=args.split_seed, progress=RichProgress())
-    bundle.save(args.out)
+    bundle.save(args.out, overwrite=args.overwrite)
     history = bundle.info["history"]
     payload = {"model_dir": args.out, "parameters": bundle.num_parameters, **history}
     rows = [("model folder", args.out), ("parameters", f"{bundle.num_parameters:,}"),
@@ -58,13 +61,15 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 def cmd_sample(args: argparse.Namespace) -> None:
     """Sample rows from a saved model."""
-    from fuseprune.files import write_text_atomic
+    from fuseprune.outputs import SAMPLES, check_file, write_output
     from fuseprune.tabular import sample_rows
 
+    if args.out is not None:
+        check_file(args.out, SAMPLES, args.overwrite, option="--out")
     bundle = load_model(args.model_dir, args)
     rows = sample_rows(bundle, args.rows, seed=args.seed, temperature=args.temperature, progress=RichProgress())
-    if args.out:
-        write_text_atomic(args.out, rows.to_csv(index=False))
+    if args.out is not None:
+        write_output(args.out, rows.to_csv(index=False), SAMPLES, args.overwrite)
     payload = {"rows": len(rows), "out": args.out, "head": json.loads(rows.head(10).to_json(orient="records"))}
     preview = rows.head(10).astype(str)
     title = f"{len(rows)} sampled rows" + (f" -> {args.out}" if args.out else " (first 10)")
@@ -75,41 +80,49 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     """Evaluate a saved model against the holdout split it never trained on."""
     from fuseprune.data import load_table
     from fuseprune.evaluation import EvalConfig, evaluate
+    from fuseprune.outputs import EVALUATION, check_file
     from fuseprune.tabular import split_of
 
+    if args.out is not None:
+        check_file(args.out, EVALUATION, args.overwrite, option="--out")
     bundle = load_model(args.model_dir, args)
     data = load_table(data_of(bundle, args.data))
     train, holdout = split_of(bundle, data)
     config = EvalConfig(seeds=tuple(args.seeds), n_rows=args.rows)
     record = evaluate(bundle, train, holdout, config, data_name=data.name, progress=RichProgress())
-    if args.out:
-        record.save(args.out)
+    if args.out is not None:
+        record.save(args.out, overwrite=args.overwrite)
     emit(args, record.to_dict(), lambda: record)
 
 
 def cmd_score(args: argparse.Namespace) -> None:
     """Score every layer of a saved model with importance signals."""
     from fuseprune.data import load_table
+    from fuseprune.outputs import SCORES, check_file
     from fuseprune.scoring import score_tabular
     from fuseprune.tabular import split_of
 
+    if args.out is not None:
+        check_file(args.out, SCORES, args.overwrite, option="--out")
     bundle = load_model(args.model_dir, args)
     train, _ = split_of(bundle, load_table(data_of(bundle, args.data)))
     signals = None if args.signals in (None, "all") else [s.strip() for s in args.signals.split(",") if s.strip()]
     scores = score_tabular(bundle, train, signals, n_rows=args.rows, batch_size=args.batch_size,
                            seed=args.seed, progress=RichProgress())
-    if args.out:
-        (scores.to_json if args.out.endswith(".json") else scores.to_csv)(args.out)
+    if args.out is not None:
+        (scores.to_json if args.out.endswith(".json") else scores.to_csv)(args.out, overwrite=args.overwrite)
     emit(args, scores.to_dict(), lambda: scores)
 
 
 def cmd_run(args: argparse.Namespace) -> None:
     """The main job: the whole pipeline on one table (see ``fuseprune.pipeline``)."""
+    from fuseprune.outputs import RUN, check_folder
     from fuseprune.pipeline import RunConfig, run_main
 
+    check_folder(args.out, RUN, args.overwrite, option="--out")
     config = RunConfig(data=args.data, preset=args.preset, seed=args.seed, remove=args.remove, out=args.out,
                        retrain=args.retrain)
-    result = run_main(config, progress=RichProgress())
+    result = run_main(config, progress=RichProgress(), overwrite=args.overwrite)
     emit(args, {**result.to_dict(), "config": asdict(config)}, lambda: result)
     if not args.json:
         verb = "reused" if result.reused_teacher else "trained"
@@ -130,6 +143,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--column-type", action="append", metavar="NAME=KIND",
                    help="override a column's kind (categorical, numerical, boolean); repeatable")
     p.add_argument("--out", required=True, help="model folder to write")
+    add_overwrite(p)
     p = command("sample", cmd_sample, "sample rows from a saved model")
     p.add_argument("model_dir", help="model folder")
     add_no_verify(p)
@@ -137,6 +151,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--seed", type=seed, default=0, help="sampling seed (default: %(default)s)")
     p.add_argument("--temperature", type=number(0.0, 100.0, low_open=True), default=1.0, help="softmax temperature, above 0 and at most 100 (default: %(default)s)")
     p.add_argument("--out", help="CSV file to write")
+    add_overwrite(p)
     p = command("evaluate", cmd_evaluate, "evaluate a saved model against its real holdout split")
     p.add_argument("model_dir", help="model folder")
     add_no_verify(p)
@@ -144,6 +159,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--seeds", type=seeds, default=[0, 1, 2], help="sampling seeds, comma-separated (default: 0,1,2)")
     p.add_argument("--rows", type=integer(0, MAX_EVAL_ROWS), default=0, help=f"rows sampled per seed, at most {MAX_EVAL_ROWS:,} (default: 0 = the training split size, at most 2000)")
     p.add_argument("--out", help="JSON file for the evaluation record")
+    add_overwrite(p)
     p = command("score", cmd_score, "score every layer of a saved model with importance signals")
     p.add_argument("model_dir", help="model folder")
     add_no_verify(p)
@@ -153,6 +169,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--batch-size", type=integer(1, 4096), default=64, help="calibration rows per pass, at most 4096 (default: %(default)s)")
     p.add_argument("--seed", type=seed, default=0, help="seed of the row sample and projections (default: %(default)s)")
     p.add_argument("--out", help="write the score table to this .csv or .json file")
+    add_overwrite(p)
     p = command("run", cmd_run, "the main job: train (or reuse) a teacher, prune half its layers, distill, compare")
     p.add_argument("--data", default=DEFAULT_DATASET, help="bundled data set name or CSV path (default: %(default)s)")
     p.add_argument("--preset", default="default", help=PRESET_HELP)
@@ -160,3 +177,4 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--out", default="runs/default", help="run folder (default: %(default)s)")
     p.add_argument("--remove", default="50%", help="layers to remove: a count or a percentage (default: 50%%)")
     p.add_argument("--retrain", action="store_true", help="train a new teacher even if the run folder has one")
+    add_overwrite(p)

@@ -162,3 +162,27 @@ def data_of(bundle: Any, data: str | None) -> str:
     if not data:
         raise FusepruneError("the model does not record its data; pass --data NAME_OR_CSV.")
     return data
+
+
+def add_overwrite(parser: argparse.ArgumentParser, what: str = "--out", help_text: str | None = None) -> None:
+    """Add ``--overwrite``: replace an output that fuseprune did not write (see ``fuseprune.outputs``)."""
+    parser.add_argument("--overwrite", action="store_true",
+                        help=help_text or f"replace {what} even if not written by fuseprune (what is there is "
+                                          "deleted); without it only an output fuseprune wrote, unchanged since, "
+                                          "is replaced")
+
+
+def check_apart(**paths: str | None) -> None:
+    """Refuse two output folders that are the same or one inside the other (``check_apart(out=..., checkpoint=...)``)."""
+    import os
+    from pathlib import Path
+
+    from fuseprune.errors import OutputError
+
+    given = {name: Path(os.path.abspath(p)) for name, p in paths.items() if p}
+    names = list(given)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if given[a] == given[b] or given[a] in given[b].parents or given[b] in given[a].parents:
+                raise OutputError(f"--{a} and --{b} must be separate folders, neither inside the other; "
+                                  f"got {paths[a]!r} and {paths[b]!r}.")

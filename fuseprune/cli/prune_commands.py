@@ -11,6 +11,8 @@ from fuseprune.cli.output import (
     MAX_CALIBRATION_ROWS,
     RichProgress,
     add_no_verify,
+    add_overwrite,
+    check_apart,
     data_of,
     emit,
     integer,
@@ -24,16 +26,18 @@ from fuseprune.cli.output import (
 def cmd_plan(args: argparse.Namespace) -> None:
     """Rank a saved model's layers with a strategy and write the prune plan."""
     from fuseprune.data import load_table
+    from fuseprune.outputs import PLAN, check_file
     from fuseprune.pruning import make_tabular_plan
     from fuseprune.tabular import split_of
 
+    check_file(args.out, PLAN, args.overwrite, option="--out")
     bundle = load_model(args.model_dir, args)
     train, _ = split_of(bundle, load_table(data_of(bundle, args.data)))
     plan = make_tabular_plan(
         bundle, train, _strategy(args), remove=args.remove, max_params=args.max_params, mode=args.mode,
         protect=tuple(names(args.protect or "")), seed=args.seed, n_rows=args.rows, progress=RichProgress(),
     )
-    plan.save(args.out)
+    plan.save(args.out, overwrite=args.overwrite)
     emit(args, plan.to_dict(), lambda: render_plan(plan, args.out))
 
 
@@ -75,12 +79,14 @@ def render_plan(plan: Any, path: str) -> Any:
 
 def cmd_prune(args: argparse.Namespace) -> None:
     """Apply a plan to a saved model and write the smaller model folder."""
+    from fuseprune.outputs import MODEL, check_folder
     from fuseprune.pruning import PrunePlan, prune_tabular
 
+    check_folder(args.out, MODEL, args.overwrite, option="--out")
     bundle = load_model(args.model_dir, args)
     plan = PrunePlan.load(args.plan)
     pruned = prune_tabular(bundle, plan)
-    pruned.save(args.out)
+    pruned.save(args.out, overwrite=args.overwrite)
     payload = {"out": args.out, "layers_before": plan.model.num_layers, "layers_after": plan.num_layers_after,
                "parameters_before": bundle.num_parameters, "parameters_after": pruned.num_parameters,
                "kept_layers": list(plan.kept_layers)}
@@ -98,16 +104,21 @@ def cmd_distill(args: argparse.Namespace) -> None:
     from fuseprune.data import load_table
     from fuseprune.distill import DistillConfig, distill_tabular
     from fuseprune.distill.lineage import teacher_layer_map
+    from fuseprune.outputs import CHECKPOINT, MODEL, check_folder
     from fuseprune.tabular import split_of
 
+    check_apart(out=args.out, checkpoint=args.checkpoint)
+    check_folder(args.out, MODEL, args.overwrite, option="--out")
+    if args.checkpoint is not None:
+        check_folder(args.checkpoint, CHECKPOINT, args.overwrite, option="--checkpoint")
     overrides = {k: v for k, v in vars(args).items() if k in _DISTILL_OPTIONS and v is not None}
     config = DistillConfig(**overrides)
     student, teacher = load_model(args.student_dir, args), load_model(args.teacher, args)
     layer_map = teacher_layer_map(student.info, teacher.model) if config.hidden_weight > 0 else None
     train, _ = split_of(teacher, load_table(data_of(teacher, args.data)))
     healed, history = distill_tabular(student, teacher, train, config, layer_map=layer_map,
-                                      checkpoint_dir=args.checkpoint, progress=RichProgress())
-    healed.save(args.out)
+                                      checkpoint_dir=args.checkpoint, overwrite=args.overwrite, progress=RichProgress())
+    healed.save(args.out, overwrite=args.overwrite)
     best = history.val_loss[history.best_epoch]
     payload = {"out": args.out, "config": config.to_dict(), "history": vars(history)}
     rows = [("model folder", args.out), ("epochs", len(history.val_loss)), ("stopped by", history.stopped),
@@ -140,11 +151,13 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--exclude-bank-dataset", action="append", metavar="NAME", help="leave this data set's bank rows out of the fusion fit; repeatable")
     p.add_argument("--allow-bank-overlap", action="store_true", help="rank a model even if its own rows are in the bank")
     p.add_argument("--out", required=True, help="plan JSON file to write")
+    add_overwrite(p)
     p = command("prune", cmd_prune, "apply a prune plan: write a smaller model folder")
     p.add_argument("model_dir", help="model folder the plan was made for")
     add_no_verify(p)
     p.add_argument("plan", help="plan JSON file")
     p.add_argument("--out", required=True, help="model folder to write")
+    add_overwrite(p)
     p = command("distill", cmd_distill, "heal a pruned student by knowledge distillation from its teacher")
     p.add_argument("student_dir", help="pruned model folder")
     add_no_verify(p)
@@ -152,6 +165,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--data", help="data set name or CSV (default: the one the teacher records)")
     p.add_argument("--out", required=True, help="model folder to write")
     p.add_argument("--checkpoint", help="folder for resumable checkpoints (resumed if present)")
+    add_overwrite(p, "--out and --checkpoint folders")
     for name in _DISTILL_OPTIONS:
         p.add_argument(f"--{name.replace('_', '-')}", type=_DISTILL_TYPES.get(name, number(-math.inf)),
                        help=f"see DistillConfig.{name}")

@@ -18,7 +18,7 @@ import pandas as pd
 
 from fuseprune.compare import analysis, plots
 from fuseprune.compare.store import GRID_FILE, ResultStore, cell_of
-from fuseprune.files import atomic_directory
+from fuseprune.outputs import REPORT, check_folder, output_folder
 
 INTRO = """\
 Each cell takes the teacher of (data set, seed) and removes one layer at a time,
@@ -43,8 +43,14 @@ class Report:
     missing_cells: int = 0
 
 
-def write_report(results: str | Path, out: str | Path | None = None) -> Report:
-    """Write the report of the results folder ``results`` to ``out`` (default ``results/report``)."""
+def write_report(results: str | Path, out: str | Path | None = None, overwrite: bool = False) -> Report:
+    """Write the report of the results folder ``results`` to ``out`` (default ``results/report``).
+
+    Raises:
+        OutputError: ``out`` is not a report folder fuseprune wrote (and not ``overwrite``).
+    """
+    if out is not None:
+        check_folder(out, REPORT, overwrite)
     store = ResultStore(results)
     records = store.records()
     frame = analysis.steps_frame(records)
@@ -60,7 +66,7 @@ def write_report(results: str | Path, out: str | Path | None = None) -> Report:
     report.tables["wall_time"] = analysis.wall_time(frame)
     report.tables["fusion_rf_vs_best_signal"] = analysis.fusion_versus_best_signal(*criteria["quality_auc"])
     report.tables["fusion_rf_vs_best_signal_nll"] = analysis.fusion_versus_best_signal(*criteria["nll_auc"])
-    with atomic_directory(out) as tmp:
+    with output_folder(out, REPORT, overwrite) as tmp:
         (tmp / "tables").mkdir()
         curve.to_csv(tmp / "tables" / "curves.csv", index=False)
         for name, table in report.tables.items():

@@ -1,5 +1,8 @@
 """The results store of a comparison: a folder with ``grid.json`` and an append-only ``results.jsonl``.
 
+The folder is created with both (and fuseprune's ``.fuseprune`` marker, kind
+``results``) in one atomic rename; it is only ever resumed, never replaced.
+
 ``grid.json`` records the fuseprune version and the :class:`GridConfig`; a
 folder made by another version or another grid is refused, naming the
 difference. ``results.jsonl`` gets one JSON line per finished step, written by
@@ -22,6 +25,7 @@ from fuseprune.compare.grid import Cell, GridConfig
 from fuseprune.compare.records import checked, strip_volatile
 from fuseprune.errors import ConfigError, DataError, PathNotFoundError
 from fuseprune.files import write_json_atomic
+from fuseprune.outputs import RESULTS, output_folder
 from fuseprune.tabular.model import PRESETS
 
 log = logging.getLogger(__name__)
@@ -53,11 +57,13 @@ class ResultStore:
             raise PathNotFoundError(f"{str(self.folder)!r} is not a comparison results folder (no {GRID_FILE}); "
                                     "pass the --out folder of a `fuseprune compare` run.")
         else:
-            if self.folder.exists() and any(self.folder.iterdir()):
+            if self.folder.is_dir() and any(self.folder.iterdir()):
                 raise ConfigError(f"{str(self.folder)!r} exists and is not a comparison results folder; "
                                   "pick a new or empty --out folder.")
-            self.folder.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(grid_file, {"format": STORE_FORMAT, "fuseprune": __version__, "grid": config.to_dict()})
+            with output_folder(self.folder, RESULTS) as tmp:  # appears with its grid file, or not at all
+                write_json_atomic(tmp / GRID_FILE, {"format": STORE_FORMAT, "fuseprune": __version__,
+                                                    "grid": config.to_dict()})
+                (tmp / RESULTS_FILE).touch()
             self.config = config
         if config is not None:  # a store opened to run a grid; a reader (the report) changes nothing
             self.path.touch()

@@ -27,7 +27,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from fuseprune.errors import DataError
-from fuseprune.files import atomic_directory, write_json_atomic
+from fuseprune.files import write_json_atomic
+from fuseprune.outputs import CHECKPOINT, output_folder
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +104,12 @@ def _join_optimizer(tensors: StateDict, meta: dict[str, Any]) -> dict[str, Any]:
     return {"state": state, "param_groups": groups}
 
 
-def save_checkpoint(folder: str | Path, fingerprint: str, checkpoint: Checkpoint) -> Path:
-    """Replace ``folder`` atomically with ``checkpoint``."""
+def save_checkpoint(folder: str | Path, fingerprint: str, checkpoint: Checkpoint, overwrite: bool = False) -> Path:
+    """Replace ``folder`` atomically with ``checkpoint``.
+
+    Raises:
+        OutputError: ``folder`` is not a checkpoint fuseprune wrote (and not ``overwrite``).
+    """
     folder = Path(folder)
     tensors, optimizer_meta = _split_optimizer(checkpoint.optimizer)
     state = {
@@ -115,7 +120,7 @@ def save_checkpoint(folder: str | Path, fingerprint: str, checkpoint: Checkpoint
         "optimizer": optimizer_meta,
         "scheduler": checkpoint.scheduler,
     }
-    with atomic_directory(folder) as tmp:
+    with output_folder(folder, CHECKPOINT, overwrite) as tmp:
         save_file(checkpoint.student, str(tmp / STUDENT_FILE))
         save_file(checkpoint.best, str(tmp / BEST_FILE))
         save_file(tensors, str(tmp / OPTIMIZER_FILE))

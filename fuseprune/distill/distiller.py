@@ -44,6 +44,7 @@ from fuseprune.distill.lineage import check_smaller, teacher_layer_map
 from fuseprune.distill.losses import DistillationLoss
 from fuseprune.distill.step import distill_step
 from fuseprune.errors import ModelError
+from fuseprune.outputs import CHECKPOINT, check_folder, written_by_fuseprune
 from fuseprune.progress import Progress, or_null
 from fuseprune.tabular.codec import TableCodec
 from fuseprune.tabular.loss import mean_row_nll
@@ -97,6 +98,7 @@ def distill_tabular(
     *,
     layer_map: list[int] | tuple[int, ...] | None = None,
     checkpoint_dir: str | Path | None = None,
+    overwrite: bool = False,
     progress: Progress | None = None,
 ) -> tuple[TabularGPT, DistillHistory]:
     """Distil ``teacher`` into a copy of ``student`` on the rows of ``train_frame``.
@@ -108,6 +110,7 @@ def distill_tabular(
         config: Loss weights and loop settings.
         layer_map: Teacher layer index of every student layer (needed for hidden alignment).
         checkpoint_dir: Folder of the resumable checkpoint, written after every epoch.
+        overwrite: Replace a ``checkpoint_dir`` that is not a checkpoint fuseprune wrote.
         progress: Receives one step per epoch.
 
     Returns:
@@ -116,7 +119,10 @@ def distill_tabular(
     Raises:
         ModelError: Codecs differ, the student is not smaller than the teacher, its pruning record
             names another teacher, or the layer map does not fit a pruned copy of the teacher.
+        OutputError: ``checkpoint_dir`` may not be written (checked first).
     """
+    if checkpoint_dir is not None:
+        check_folder(checkpoint_dir, CHECKPOINT, overwrite)
     config = config or DistillConfig()
     if student.codec.to_dict() != teacher.codec.to_dict():
         raise ModelError("the teacher's codec differs from the student's; distil a student pruned from this teacher.")
@@ -128,6 +134,7 @@ def distill_tabular(
     codec = student.codec
     fit_ids, val_ids = codec.encode(fit_rows), codec.encode(val_rows)
     run = _Run(copy.deepcopy(student.model), teacher.model, loss_fn, codec, fit_ids, val_ids)
+    run.overwrite = overwrite
     fingerprint = ""
     if checkpoint_dir is not None:
         payload = {"config": config.to_dict(), "layer_map": loss_fn.layer_map, "codec": codec.to_dict()}
@@ -175,10 +182,12 @@ class _Run:
         self.scheduler = _warmup_cosine(self.optimizer, steps, cfg.warmup_fraction)
         self.history = DistillHistory()
         self.best_state: dict[str, torch.Tensor] | None = None
+        self.overwrite = False  # replace a checkpoint folder fuseprune did not write
 
     def fit(self, folder: str | Path | None, fingerprint: str, progress: Progress) -> DistillHistory:
         cfg = self.config
-        done = self._resume(folder, fingerprint) if folder is not None else 0
+        ours = folder is not None and written_by_fuseprune(folder, CHECKPOINT)
+        done = self._resume(folder, fingerprint) if ours else 0
         history = self.history
         if history.teacher_val_loss is None:
             history.teacher_val_loss = mean_row_nll(self.teacher, self.val_ids, self.codec)
@@ -256,4 +265,5 @@ class _Run:
             optimizer=self.optimizer.state_dict(),
             scheduler=self.scheduler.state_dict(),
         )
-        save_checkpoint(folder, fingerprint, checkpoint)
+        save_checkpoint(folder, fingerprint, checkpoint, self.overwrite)
+        self.overwrite = False  # the folder is a checkpoint now

@@ -15,8 +15,9 @@ from fuseprune.config import ConfigMixin, check_range, check_seed
 from fuseprune.errors import ConfigError
 from fuseprune.evaluation.quality import QualityScores, score_rows
 from fuseprune.evaluation.speed import measure_sampling_speed
-from fuseprune.files import directory_bytes, write_json_atomic
+from fuseprune.files import directory_bytes
 from fuseprune.jsonsafe import nan_to_none
+from fuseprune.outputs import EVALUATION, MARKER, write_output_json
 from fuseprune.progress import Progress, or_null
 from fuseprune.tabular.loss import mean_row_nll
 from fuseprune.tabular.model import TabularGPT
@@ -81,9 +82,9 @@ class EvaluationRecord:
         """Return a JSON-ready dict; a figure that could not be measured (NaN) is ``None``."""
         return nan_to_none(asdict(self))
 
-    def save(self, path: str | Path) -> Path:
-        """Write the record as JSON, atomically."""
-        return write_json_atomic(path, self.to_dict())
+    def save(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Write the record as JSON, atomically (an existing file as :meth:`PrunePlan.save` says)."""
+        return write_output_json(path, self.to_dict(), EVALUATION, overwrite)
 
     def rows(self) -> list[tuple[str, str]]:
         """(label, formatted value) pairs, in display order."""
@@ -175,4 +176,4 @@ def _std(values: list[float]) -> float:
 def saved_bytes(bundle: TabularGPT) -> int:
     """Bytes the model folder takes on disk (weights, config, codec), measured by saving it."""
     with tempfile.TemporaryDirectory() as tmp:
-        return directory_bytes(bundle.save(Path(tmp) / "model"))
+        return directory_bytes(bundle.save(Path(tmp) / "model"), keep=lambda p: p.name != MARKER)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from fuseprune.errors import DataError, PathNotFoundError
-from fuseprune.files import write_text_atomic
+from fuseprune.outputs import BANK, write_output
 from fuseprune.scoring import SIGNALS
 
 BANK_VERSION = 1
@@ -84,10 +84,10 @@ class FusionBank:
         for key, rows in self.frame.groupby(list(STATE), sort=True):
             yield key, rows.sort_values("layer")
 
-    def save(self, path: str | Path) -> Path:
-        """Write the bank as CSV with its header line, atomically."""
+    def save(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Write the bank as CSV with its header line, atomically (an existing file as :meth:`PrunePlan.save` says)."""
         header = HEADER_PREFIX + json.dumps({"version": BANK_VERSION, **self.meta}, sort_keys=True)
-        return write_text_atomic(path, header + "\n" + self.frame.to_csv(index=False))
+        return write_output(path, header + "\n" + self.frame.to_csv(index=False), BANK, overwrite)
 
     @classmethod
     def load(cls, path: str | Path) -> FusionBank:

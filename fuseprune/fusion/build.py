@@ -27,6 +27,7 @@ from fuseprune.config import ConfigMixin, check_range
 from fuseprune.data import load_table
 from fuseprune.errors import DataError
 from fuseprune.fusion.bank import FusionBank, state_rows
+from fuseprune.outputs import BANK, check_file
 from fuseprune.progress import Progress, or_null
 from fuseprune.pruning.fingerprint import weights_sha256
 from fuseprune.pruning.surgery import remove_layers
@@ -66,10 +67,20 @@ class BankConfig(ConfigMixin):
                 "calibration_rows": self.calibration_rows, "target": "increase in holdout NLL per token"}
 
 
-def build_bank(config: BankConfig, out: str | Path, progress: Progress | None = None) -> FusionBank:
-    """Build (or resume) the bank at ``out`` and return it."""
+def build_bank(config: BankConfig, out: str | Path, progress: Progress | None = None,
+               overwrite: bool = False) -> FusionBank:
+    """Build (or resume) the bank at ``out`` and return it.
+
+    An existing ``out`` must be a bank built with the same options, which is
+    resumed; with ``overwrite`` any existing regular file is replaced by a new bank.
+
+    Raises:
+        OutputError: ``out`` cannot be written (checked before any work).
+        DataError: ``out`` is not a bank, or one built with other options.
+    """
     progress = or_null(progress)
-    bank = _resume(out, config)
+    out = check_file(out, BANK, overwrite=True)  # the path; the content is checked by _resume
+    bank = None if overwrite else _resume(out, config)
     done = set() if bank is None else set(zip(bank.frame["dataset"], bank.frame["seed"]))
     cells = [(d, s) for d in config.datasets for s in config.seeds]
     progress.start("building the fusion bank", len(cells))
@@ -78,7 +89,7 @@ def build_bank(config: BankConfig, out: str | Path, progress: Progress | None = 
             rows = oracle_path_rows(dataset, seed, config)
             frame = rows if bank is None else pd.concat([bank.frame, rows], ignore_index=True)
             bank = FusionBank(frame, {**config.provenance(), "command": " ".join(sys.argv[1:]) or "build_bank"})
-            bank.save(out)
+            bank.save(out, overwrite=True)
         progress.advance(1, cell=f"{dataset}/{seed}")
     progress.stop()
     return bank
@@ -87,12 +98,16 @@ def build_bank(config: BankConfig, out: str | Path, progress: Progress | None = 
 def _resume(out: str | Path, config: BankConfig) -> FusionBank | None:
     if not Path(out).is_file():
         return None
-    bank = FusionBank.load(out)
+    try:
+        bank = FusionBank.load(out)
+    except DataError as exc:
+        raise DataError(f"{str(exc).rstrip('.')}; pick another output file, or pass --overwrite to start a new "
+                        "bank there.") from None
     for key in ("preset", "calibration_rows"):
         if bank.meta.get(key) != getattr(config, key):
             raise DataError(
                 f"{str(out)!r} was built with {key}={bank.meta.get(key)!r}, not {getattr(config, key)!r}; "
-                "pick another output file or the same options."
+                "pick another output file or the same options, or pass --overwrite to start a new bank there."
             )
     log.info("resuming %s: %d rows already there", out, len(bank.frame))
     return bank

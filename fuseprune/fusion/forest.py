@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from fuseprune.errors import DataError, PathNotFoundError
-from fuseprune.files import write_json_atomic
+from fuseprune.outputs import FUSION, write_output_json
 from fuseprune.fusion.bank import FusionBank
 from fuseprune.fusion.base import FusionBase
 
@@ -54,12 +54,12 @@ class ForestFusion(FusionBase):
         return {"n_estimators": self.n_estimators, "min_samples_leaf": self.min_samples_leaf,
                 "max_features": self.max_features, "random_state": self.random_state}
 
-    def save(self, path: str | Path, bank_path: str | Path) -> Path:
+    def save(self, path: str | Path, bank_path: str | Path, overwrite: bool = False) -> Path:
         """Write parameters and the bank's path and hash as JSON (the forest is refitted on load)."""
         self._check_fitted()
         payload = {"kind": self.kind, "params": self.params(), "features": self.feature_names_in_,
                    "bank": str(bank_path), "bank_sha256": file_sha256(bank_path)}
-        return write_json_atomic(path, payload)
+        return write_output_json(path, payload, FUSION, overwrite)
 
     @classmethod
     def load(cls, path: str | Path) -> ForestFusion:

@@ -10,7 +10,7 @@ import numpy as np
 
 from fuseprune.config import check_range
 from fuseprune.errors import DataError, PathNotFoundError
-from fuseprune.files import write_json_atomic
+from fuseprune.outputs import FUSION, write_output_json
 from fuseprune.fusion.base import FusionBase
 
 
@@ -47,9 +47,9 @@ class LinearFusion(FusionBase):
         return {"kind": self.kind, "alpha": self.alpha, "features": self.feature_names_in_,
                 "signals": self.signal_names_in_, "coef": list(map(float, self.coef_)), "intercept": self.intercept_}
 
-    def save(self, path: str | Path) -> Path:
-        """Write the coefficients as JSON (no pickle), atomically."""
-        return write_json_atomic(path, self.to_dict())
+    def save(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Write the coefficients as JSON (no pickle), atomically (an existing file as :meth:`PrunePlan.save` says)."""
+        return write_output_json(path, self.to_dict(), FUSION, overwrite)
 
     @classmethod
     def load(cls, path: str | Path) -> LinearFusion:

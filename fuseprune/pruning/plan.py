@@ -27,7 +27,7 @@ from typing import Any
 
 from fuseprune import __version__
 from fuseprune.errors import DataError, PathNotFoundError
-from fuseprune.files import write_json_atomic
+from fuseprune.outputs import PLAN, write_output_json
 from fuseprune.pruning.checks import (
     check_keys,
     expect_floats,
@@ -196,9 +196,13 @@ class PrunePlan:
             raise DataError(f"plan is not valid JSON: {reason}.") from None
         return cls.from_dict(data)
 
-    def save(self, path: str | Path) -> Path:
-        """Write the plan as indented JSON, atomically (temporary file, then rename); return the path."""
-        return write_json_atomic(path, self.to_dict())
+    def save(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Write the plan as indented JSON, atomically (temporary file, then rename); return the path.
+
+        An existing file is replaced only if it is a plan fuseprune wrote and
+        unchanged since, or with ``overwrite`` (see :mod:`fuseprune.outputs`).
+        """
+        return write_output_json(path, self.to_dict(), PLAN, overwrite)
 
     @classmethod
     def load(cls, path: str | Path) -> PrunePlan:

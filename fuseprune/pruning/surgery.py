@@ -27,7 +27,7 @@ from typing import Any
 from torch import nn
 
 from fuseprune.errors import ConfigError, ModelError
-from fuseprune.files import atomic_directory
+from fuseprune.outputs import TRANSFORMERS_MODEL, output_folder
 from fuseprune.models.adapters import LayerAdapter, get_adapter
 from fuseprune.models.architectures import ARCHITECTURES
 from fuseprune.pruning.fingerprint import fingerprint_model
@@ -159,17 +159,18 @@ def _tied_groups(model: nn.Module, layer_path: str) -> set[frozenset[str]]:
     return {frozenset(names) for names in groups.values() if len(names) > 1}
 
 
-def save_pruned(model: nn.Module, folder: str | Path, plan: PrunePlan | None = None) -> Path:
+def save_pruned(model: nn.Module, folder: str | Path, plan: PrunePlan | None = None, overwrite: bool = False) -> Path:
     """Write a pruned transformers model (and its plan) to ``folder`` atomically.
 
     The folder appears complete or not at all: ``save_pretrained`` (safetensors)
     writes into a hidden temporary folder that is renamed at the end. With a
-    ``plan``, it is saved as ``prune_plan.json`` beside the weights.
+    ``plan``, it is saved as ``prune_plan.json`` beside the weights. An existing
+    folder is replaced only if fuseprune wrote it as such, or with ``overwrite``.
     """
     if not hasattr(model, "save_pretrained"):
         raise ModelError(f"only transformers models can be saved as a model folder; got {type(model).__name__}.")
     folder = Path(folder)
-    with atomic_directory(folder) as tmp:
+    with output_folder(folder, TRANSFORMERS_MODEL, overwrite) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         if plan is not None:
             plan.save(tmp / PLAN_FILE)

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from fuseprune.errors import ConfigError, DataError, PathNotFoundError, UnknownNameError
-from fuseprune.files import write_text_atomic
+from fuseprune.outputs import SCORES, write_output
 from fuseprune.scoring.scores import LayerScores
 
 SCHEMA_VERSION = 1
@@ -133,18 +133,22 @@ class ScoreTable:
             seed=int(data.get("seed", 0)),
         )
 
-    def to_json(self, path: str | os.PathLike[str]) -> Path:
-        """Write the table as JSON (atomically; missing folders are created) and return the path."""
-        return write_text_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n")
+    def to_json(self, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
+        """Write the table as JSON (atomically; missing folders are created) and return the path.
+
+        An existing file is replaced only if it is a score table fuseprune wrote
+        and unchanged since, or with ``overwrite`` (see :mod:`fuseprune.outputs`).
+        """
+        return write_output(path, json.dumps(self.to_dict(), indent=2) + "\n", SCORES, overwrite)
 
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> ScoreTable:
         """Read a table written by :meth:`to_json`."""
         return cls.from_dict(json.loads(_read(Path(path))))
 
-    def to_csv(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`to_frame` as CSV (atomically; missing folders are created) and return the path."""
-        return write_text_atomic(path, self.to_frame().to_csv(index=False))
+    def to_csv(self, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
+        """Write :meth:`to_frame` as CSV (atomically, as :meth:`to_json`) and return the path."""
+        return write_output(path, self.to_frame().to_csv(index=False), SCORES, overwrite)
 
     @classmethod
     def from_csv(cls, path: str | os.PathLike[str]) -> ScoreTable:

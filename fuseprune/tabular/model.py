@@ -16,8 +16,9 @@ import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
 from fuseprune.errors import ModelError, PathNotFoundError
-from fuseprune.files import atomic_directory, write_json_atomic
+from fuseprune.files import write_json_atomic
 from fuseprune.jsonsafe import nan_to_none
+from fuseprune.outputs import MODEL, output_folder
 from fuseprune.registry import Registry
 from fuseprune.tabular.codec import BOS_ID, EOS_ID, PAD_ID, TableCodec
 from fuseprune.tabular.folder import (
@@ -99,14 +100,20 @@ class TabularGPT:
         """Number of distinct parameters (tied embeddings counted once)."""
         return sum(p.numel() for p in self.model.parameters())
 
-    def save(self, folder: str | Path) -> Path:
+    def save(self, folder: str | Path, overwrite: bool = False) -> Path:
         """Write the model folder atomically: it appears complete or not at all.
+
+        An existing folder is replaced only if it is a model folder fuseprune
+        wrote, or with ``overwrite`` (see :mod:`fuseprune.outputs`).
 
         ``fuseprune.json`` records the sha256 of every weights file, which
         :meth:`load` checks.
+
+        Raises:
+            OutputError: ``folder`` may not be written (checked before anything is written).
         """
         folder = Path(folder)
-        with atomic_directory(folder) as tmp:
+        with output_folder(folder, MODEL, overwrite) as tmp:
             self.model.save_pretrained(tmp, safe_serialization=True)
             self.codec.save(tmp)
             sums = checksums(tmp, weight_files(tmp))

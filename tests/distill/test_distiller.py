@@ -76,7 +76,7 @@ def test_interrupted_run_resumes_to_the_same_weights(tiny_bundle, pruned, train_
     with pytest.raises(KeyboardInterrupt):
         distill_tabular(student, tiny_bundle, train_rows, config, layer_map=[1], checkpoint_dir=folder,
                         progress=StopAfter(2))
-    assert sorted(os.listdir(folder)) == ["best.safetensors", "optimizer.safetensors", "state.json",
+    assert sorted(os.listdir(folder)) == [".fuseprune", "best.safetensors", "optimizer.safetensors", "state.json",
                                           "student.safetensors"]
     assert json.loads((folder / "state.json").read_text())["epochs_done"] == 2
     resumed, history = distill_tabular(student, tiny_bundle, train_rows, config, layer_map=[1], checkpoint_dir=folder)

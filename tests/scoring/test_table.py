@@ -50,16 +50,16 @@ def test_write_creates_missing_folders(table, tmp_path):
 
 
 def test_write_is_atomic(table, tmp_path, monkeypatch):
-    path = tmp_path / "scores.json"
-    path.write_text("old")
+    path = table.to_json(tmp_path / "scores.json")  # a file fuseprune wrote, so it may be replaced
+    old = path.read_text()
 
     def broken_replace(src, dst):
         raise OSError("disk full")
 
     monkeypatch.setattr("fuseprune.files.os.replace", broken_replace)
-    with pytest.raises(OSError):
-        table.to_json(path)
-    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["scores.json"]
+    with pytest.raises(OSError, match="disk full"):
+        table.to_csv(path)
+    assert path.read_text() == old and [p.name for p in tmp_path.iterdir()] == ["scores.json"]
 
 
 def test_errors(table, tmp_path):

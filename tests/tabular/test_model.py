@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from fuseprune.errors import ModelError, PathNotFoundError
+from fuseprune.errors import ModelError, OutputError, PathNotFoundError
 from fuseprune.tabular import PRESETS, TableCodec, TabularGPT, build_model
 
 
@@ -60,12 +60,20 @@ def test_interrupted_save_leaves_nothing_under_the_target(tiny_bundle, tmp_path,
     assert list(tmp_path.iterdir()) == []
 
 
-def test_save_over_an_existing_folder_replaces_it(tiny_bundle, tmp_path):
+def test_save_replaces_a_model_folder_it_wrote_but_not_a_folder_of_the_user(tiny_bundle, tmp_path):
     target = tmp_path / "model"
-    target.mkdir()
-    (target / "stale.txt").write_text("old")
     tiny_bundle.save(target)
-    assert not (target / "stale.txt").exists()
+    (target / "codec.json").write_text("{}")  # a size change fuseprune did not make
+    with pytest.raises(OutputError, match="holds 'codec.json', changed since fuseprune wrote it"):
+        tiny_bundle.save(target)
+    tiny_bundle.save(target, overwrite=True)
+    tiny_bundle.save(target)  # a folder fuseprune wrote, unchanged: replaced without asking
+    (target / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match="holds 'notes.txt', which fuseprune did not write; pick another path"):
+        tiny_bundle.save(target)
+    assert (target / "notes.txt").read_text() == "mine"
+    tiny_bundle.save(target, overwrite=True)
+    assert not (target / "notes.txt").exists() and TabularGPT.load(target).codec == tiny_bundle.codec
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
 
 
