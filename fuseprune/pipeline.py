@@ -45,9 +45,13 @@ class RunConfig(ConfigMixin):
     remove: str = field(default="50%", metadata={"help": "layers to remove: a count or a percentage"})
     out: str = field(default="runs/default", metadata={"help": "run folder"})
     retrain: bool = field(default=False, metadata={"help": "train a new teacher even if the run folder has one"})
+    delimiter: str = field(default="", metadata={"help": "CSV field delimiter (empty = sniffed)"})
+    drop_columns: tuple[str, ...] = field(default=(), metadata={"help": "columns left out of the table"})
+    column_types: dict[str, str] = field(default_factory=dict, metadata={"help": "declared column kinds"})
 
     def __post_init__(self) -> None:
         check_range("holdout", self.holdout, 0.0, 1.0, low_open=True)
+        object.__setattr__(self, "drop_columns", tuple(self.drop_columns))
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,9 @@ class RunResult:
 
 def run_main(config: RunConfig, progress: Progress | None = None) -> RunResult:
     """Run the whole pipeline and write everything to ``config.out``."""
-    folder, table = Path(config.out), load_table(config.data)
+    folder = Path(config.out)
+    table = load_table(config.data, config.column_types, delimiter=config.delimiter or None,
+                       drop_columns=config.drop_columns)
     teacher, reused = load_or_train(
         table, TrainConfig(preset=config.preset, seed=config.seed), folder / "teacher",
         holdout=config.holdout, split_seed=config.split_seed, retrain=config.retrain, progress=progress,

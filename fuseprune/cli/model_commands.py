@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict
 
-from fuseprune.cli.output import RichProgress, data_of, emit, out, seeds, table
+from fuseprune.cli.output import RichProgress, add_table_options, emit, out, read_options, seeds, table, table_of
 
 PRESET_HELP = "model size: tiny, default or seed (default: %(default)s)"
 DEFAULT_DATASET = "breast-cancer-wisconsin"
@@ -25,10 +25,11 @@ def cmd_datasets(args: argparse.Namespace) -> None:
 
 def cmd_train(args: argparse.Namespace) -> None:
     """Train a model on a table's training split and save it."""
-    from fuseprune.data import load_table, parse_column_overrides
+    from fuseprune.data import load_table
     from fuseprune.tabular import TrainConfig, train_on_table
 
-    data = load_table(args.data, parse_column_overrides(args.column_type))
+    read = read_options(args)
+    data = load_table(args.data, read.column_types, delimiter=read.delimiter, drop_columns=read.drop_columns)
     config = TrainConfig(preset=args.preset, seed=args.seed, max_epochs=args.max_epochs, max_minutes=args.max_minutes)
     bundle = train_on_table(data, config, holdout=args.holdout, split_seed=args.split_seed, progress=RichProgress())
     bundle.save(args.out)
@@ -58,12 +59,11 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
     """Evaluate a saved model against the holdout split it never trained on."""
-    from fuseprune.data import load_table
     from fuseprune.evaluation import EvalConfig, evaluate
     from fuseprune.tabular import TabularGPT, split_of
 
     bundle = TabularGPT.load(args.model_dir)
-    data = load_table(data_of(bundle, args.data))
+    data = table_of(bundle, args)
     train, holdout = split_of(bundle, data)
     config = EvalConfig(seeds=tuple(args.seeds), n_rows=args.rows)
     record = evaluate(bundle, train, holdout, config, data_name=data.name, progress=RichProgress())
@@ -74,12 +74,11 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 def cmd_score(args: argparse.Namespace) -> None:
     """Score every layer of a saved model with importance signals."""
-    from fuseprune.data import load_table
     from fuseprune.scoring import score_tabular
     from fuseprune.tabular import TabularGPT, split_of
 
     bundle = TabularGPT.load(args.model_dir)
-    train, _ = split_of(bundle, load_table(data_of(bundle, args.data)))
+    train, _ = split_of(bundle, table_of(bundle, args))
     signals = None if args.signals in (None, "all") else [s.strip() for s in args.signals.split(",") if s.strip()]
     scores = score_tabular(bundle, train, signals, n_rows=args.rows, batch_size=args.batch_size,
                            seed=args.seed, progress=RichProgress())
@@ -92,8 +91,10 @@ def cmd_run(args: argparse.Namespace) -> None:
     """The main job: the whole pipeline on one table (see ``fuseprune.pipeline``)."""
     from fuseprune.pipeline import RunConfig, run_main
 
+    read = read_options(args)
     config = RunConfig(data=args.data, preset=args.preset, seed=args.seed, remove=args.remove, out=args.out,
-                       retrain=args.retrain)
+                       retrain=args.retrain, delimiter=read.delimiter or "", drop_columns=read.drop_columns,
+                       column_types=dict(read.column_types))
     result = run_main(config, progress=RichProgress())
     emit(args, {**result.to_dict(), "config": asdict(config)}, lambda: result)
     if not args.json:
@@ -112,8 +113,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--max-minutes", type=float, default=0.0, help="wall-clock budget in minutes (default: 0 = none)")
     p.add_argument("--holdout", type=float, default=0.2, help="fraction of rows held out (default: %(default)s)")
     p.add_argument("--split-seed", type=int, default=0, help="seed of the train/holdout split (default: %(default)s)")
-    p.add_argument("--column-type", action="append", metavar="NAME=KIND",
-                   help="override a column's kind (categorical, numerical, boolean); repeatable")
+    add_table_options(p)
     p.add_argument("--out", required=True, help="model folder to write")
     p = command("sample", cmd_sample, "sample rows from a saved model")
     p.add_argument("model_dir", help="model folder")
@@ -124,12 +124,14 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p = command("evaluate", cmd_evaluate, "evaluate a saved model against its real holdout split")
     p.add_argument("model_dir", help="model folder")
     p.add_argument("--data", help="data set name or CSV (default: the one the model records)")
+    add_table_options(p)
     p.add_argument("--seeds", type=seeds, default=[0, 1, 2], help="sampling seeds, comma-separated (default: 0,1,2)")
     p.add_argument("--rows", type=int, default=0, help="rows sampled per seed (default: the training split size, at most 2000)")
     p.add_argument("--out", help="JSON file for the evaluation record")
     p = command("score", cmd_score, "score every layer of a saved model with importance signals")
     p.add_argument("model_dir", help="model folder")
     p.add_argument("--data", help="data set name or CSV for calibration rows (default: the one the model records)")
+    add_table_options(p)
     p.add_argument("--signals", default="all", help="comma-separated signal names, or all")
     p.add_argument("--rows", type=int, default=256, help="calibration rows from the training split (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=64, help="calibration rows per pass (default: %(default)s)")
@@ -142,3 +144,4 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--out", default="runs/default", help="run folder (default: %(default)s)")
     p.add_argument("--remove", default="50%", help="layers to remove: a count or a percentage (default: 50%%)")
     p.add_argument("--retrain", action="store_true", help="train a new teacher even if the run folder has one")
+    add_table_options(p)

@@ -94,3 +94,40 @@ def data_of(bundle: Any, data: str | None) -> str:
     if not data:
         raise FusepruneError("the model does not record its data; pass --data NAME_OR_CSV.")
     return data
+
+
+def add_table_options(parser: argparse.ArgumentParser) -> None:
+    """The options of a command that reads a table (``--data``): delimiter, dropped columns, column kinds."""
+    parser.add_argument("--delimiter", help="CSV field delimiter: one character, or tab/comma/semicolon/pipe "
+                        "(default: sniffed among , ; tab |; a model's own table is read as it was for training)")
+    parser.add_argument("--drop-column", action="append", metavar="NAME",
+                        help="leave this column out (an identifier, a name, free text); repeatable")
+    parser.add_argument("--column-type", action="append", metavar="NAME=KIND",
+                        help="declare a column's kind (categorical, numerical, boolean), checked against its values; "
+                             "a declared column is kept even if it looks like an identifier; repeatable")
+
+
+def read_options(args: argparse.Namespace) -> Any:
+    """The :class:`~fuseprune.data.ReadOptions` of the table options given on the command line."""
+    from fuseprune.data import ReadOptions, parse_column_overrides, parse_delimiter
+
+    return ReadOptions(parse_delimiter(args.delimiter), tuple(args.drop_column or ()),
+                       parse_column_overrides(args.column_type))
+
+
+def table_of(bundle: Any, args: argparse.Namespace) -> Any:
+    """The table a command on a saved model uses, read as the model records unless told otherwise.
+
+    Without ``--data`` (or with the model's own source) and without table
+    options, the table is read with the delimiter, dropped columns and declared
+    kinds the model was trained with; otherwise as the options say.
+    """
+    from fuseprune.data import ReadOptions, load_table
+
+    source = data_of(bundle, args.data)
+    given = args.delimiter is not None or args.drop_column or args.column_type
+    record = bundle.info.get("data", {})
+    read = read_options(args)
+    if not given and source == record.get("source"):
+        read = ReadOptions.from_dict(record.get("read"))
+    return load_table(source, dict(read.column_types), delimiter=read.delimiter, drop_columns=read.drop_columns)

@@ -6,17 +6,16 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from fuseprune.cli.output import RichProgress, data_of, emit, names
+from fuseprune.cli.output import RichProgress, add_table_options, emit, names, table_of
 
 
 def cmd_plan(args: argparse.Namespace) -> None:
     """Rank a saved model's layers with a strategy and write the prune plan."""
-    from fuseprune.data import load_table
     from fuseprune.pruning import make_tabular_plan
     from fuseprune.tabular import TabularGPT, split_of
 
     bundle = TabularGPT.load(args.model_dir)
-    train, _ = split_of(bundle, load_table(data_of(bundle, args.data)))
+    train, _ = split_of(bundle, table_of(bundle, args))
     plan = make_tabular_plan(
         bundle, train, _strategy(args), remove=args.remove, max_params=args.max_params, mode=args.mode,
         protect=tuple(names(args.protect or "")), seed=args.seed, n_rows=args.rows, progress=RichProgress(),
@@ -84,12 +83,11 @@ def cmd_prune(args: argparse.Namespace) -> None:
 def cmd_distill(args: argparse.Namespace) -> None:
     """Heal a pruned student by distillation from its teacher."""
     from fuseprune.cli.output import table
-    from fuseprune.data import load_table
     from fuseprune.distill import DistillConfig, distill_tabular
     from fuseprune.tabular import TabularGPT, split_of
 
     student, teacher = TabularGPT.load(args.student_dir), TabularGPT.load(args.teacher)
-    train, _ = split_of(teacher, load_table(data_of(teacher, args.data)))
+    train, _ = split_of(teacher, table_of(teacher, args))
     overrides = {k: v for k, v in vars(args).items() if k in _DISTILL_OPTIONS and v is not None}
     config = DistillConfig(**overrides)
     layer_map = student.info.get("pruning", {}).get("kept_layers") if config.hidden_weight > 0 else None
@@ -119,6 +117,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--mode", default="one-shot", help="one-shot (rank once) or iterative (remove one, re-score, repeat)")
     p.add_argument("--protect", help="comma-separated layers never to remove: first, last or indices")
     p.add_argument("--data", help="data set name or CSV for calibration rows (default: the one the model records)")
+    add_table_options(p)
     p.add_argument("--rows", type=int, default=256, help="calibration rows from the training split (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of scoring and of the random strategy (default: %(default)s)")
     p.add_argument("--bank", help="fusion bank CSV for fusion strategies (default: the shipped bank)")
@@ -133,6 +132,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("student_dir", help="pruned model folder")
     p.add_argument("--teacher", required=True, help="teacher model folder")
     p.add_argument("--data", help="data set name or CSV (default: the one the teacher records)")
+    add_table_options(p)
     p.add_argument("--out", required=True, help="model folder to write")
     p.add_argument("--checkpoint", help="folder for resumable checkpoints (resumed if present)")
     for name in _DISTILL_OPTIONS:

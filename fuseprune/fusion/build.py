@@ -69,6 +69,8 @@ class BankConfig(ConfigMixin):
 def build_bank(config: BankConfig, out: str | Path, progress: Progress | None = None) -> FusionBank:
     """Build (or resume) the bank at ``out`` and return it."""
     progress = or_null(progress)
+    for dataset in config.datasets:  # a table that cannot be read is refused before any teacher is trained
+        load_table(dataset)
     bank = _resume(out, config)
     done = set() if bank is None else set(zip(bank.frame["dataset"], bank.frame["seed"]))
     cells = [(d, s) for d in config.datasets for s in config.seeds]
