@@ -111,6 +111,8 @@ def load_table(
     """
     text, declared = str(source), dict(column_kinds or {})
     if text in DATASETS:
+        if delimiter is not None:
+            raise DataError(f"--delimiter applies to CSV files; {text!r} is a bundled data set: leave it out.")
         frame = DATASETS.get(text).load()
     elif Path(text).suffix.lower() == ".csv" or Path(text).exists():
         frame, delimiter = read_csv(Path(text), delimiter)
@@ -146,7 +148,8 @@ def check_frame(frame: pd.DataFrame, name: str) -> None:
         raise DataError(f"table {name!r} has duplicate column names {duplicated}; rename them.")
     empty = [str(c) for c in frame.columns if frame[c].isna().all()]
     if empty:
-        raise DataError(f"table {name!r} has columns with no values at all: {', '.join(empty)}; drop them.")
+        drops = " ".join(f"--drop-column {c}" for c in empty)
+        raise DataError(f"table {name!r} has columns with no values at all: {', '.join(empty)}; drop them ({drops}).")
 
 
 def split_frame(frame: pd.DataFrame, holdout: float = DEFAULT_HOLDOUT, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -110,6 +110,10 @@ def test_a_delimiter_that_is_not_one_character(refused, root):
     refused(train_argv(data, root / "model", "--delimiter", ";;"), root, "--delimiter must be one character")
 
 
+def test_a_delimiter_for_a_bundled_data_set(refused, root):
+    refused(["train", "--data", "iris", "--delimiter", ";", "--out", str(root / "model")], root, "bundled data set")
+
+
 def test_the_wrong_delimiter_given(refused, root):
     # a comma file read with ";" is one column, and its rows are ids: refused, not learned
     data = write(root / "people.csv", csv_text(ids=True))
