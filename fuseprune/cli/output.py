@@ -118,16 +118,18 @@ def read_options(args: argparse.Namespace) -> Any:
 def table_of(bundle: Any, args: argparse.Namespace) -> Any:
     """The table a command on a saved model uses, read as the model records unless told otherwise.
 
-    Without ``--data`` (or with the model's own source) and without table
-    options, the table is read with the delimiter, dropped columns and declared
-    kinds the model was trained with; otherwise as the options say.
+    For the model's own table (no ``--data``, or the source it records), every
+    table option not given on the command line (delimiter, dropped columns,
+    declared kinds) is the one the model was trained with; for another table,
+    only the options given count.
     """
     from fuseprune.data import ReadOptions, load_table
 
     source = data_of(bundle, args.data)
-    given = args.delimiter is not None or args.drop_column or args.column_type
     record = bundle.info.get("data", {})
-    read = read_options(args)
-    if not given and source == record.get("source"):
-        read = ReadOptions.from_dict(record.get("read"))
-    return load_table(source, dict(read.column_types), delimiter=read.delimiter, drop_columns=read.drop_columns)
+    recorded = ReadOptions.from_dict(record.get("read")) if source == record.get("source") else ReadOptions()
+    given = read_options(args)
+    delimiter = given.delimiter if args.delimiter is not None else recorded.delimiter
+    drop_columns = given.drop_columns if args.drop_column else recorded.drop_columns
+    column_types = given.column_types if args.column_type else recorded.column_types
+    return load_table(source, dict(column_types), delimiter=delimiter, drop_columns=drop_columns)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -176,21 +175,6 @@ def csv_model(tmp_path_factory) -> tuple[Path, Path]:
     code = main(train_argv(data, folder / "model", "--drop-column", "id", "--column-type", "age=categorical"))
     assert code == 0
     return data, folder / "model"
-
-
-def test_the_model_records_how_its_table_was_read(csv_model):
-    _, model = csv_model
-    data = json.loads((model / "fuseprune.json").read_text())["data"]
-    assert data["read"] == {"delimiter": ";", "drop_columns": ["id"], "column_types": {"age": "categorical"}}
-    assert data["kinds"]["age"] == "categorical" and len(data["sha256"]) == 64
-
-
-def test_scoring_rereads_the_table_as_trained_without_the_options(csv_model, capsys):
-    _, model = csv_model
-    capsys.readouterr()
-    code = main(["score", str(model), "--signals", "weight_norm", "--rows", "8", "--json"])
-    out = capsys.readouterr().out
-    assert code == 0 and "weight_norm" in out
 
 
 def test_a_model_whose_csv_rows_changed_is_refused(refused, csv_model, tmp_path):
