@@ -4,7 +4,9 @@ A local worker is a spawned process. If the main process dies (SIGKILL, a
 crash, the OOM killer) nobody would tell its workers, which would run their
 task to the end and then wait forever for the next. So every worker:
 
-- asks Linux to SIGKILL it when its parent dies (``prctl(PR_SET_PDEATHSIG)``);
+- asks Linux to SIGKILL it when its parent dies (``prctl(PR_SET_PDEATHSIG)``;
+  strictly, when the parent *thread* that started it ends: the pool starts
+  workers from the thread that submits tasks, which outlives the pool);
 - watches its parent's pid in a daemon thread, on every platform, and exits
   as soon as it changes (the parent died and the worker was adopted).
 
