@@ -54,6 +54,9 @@ class RunConfig(ConfigMixin):
     remove: str = field(default="50%", metadata={"help": "layers to remove: a count or a percentage"})
     out: str = field(default="runs/default", metadata={"help": "run folder"})
     retrain: bool = field(default=False, metadata={"help": "train a new teacher even if the run folder has one"})
+    delimiter: str = field(default="", metadata={"help": "CSV field delimiter (empty = sniffed)"})
+    drop_columns: tuple[str, ...] = field(default=(), metadata={"help": "columns left out of the table"})
+    column_types: dict[str, str] = field(default_factory=dict, metadata={"help": "declared column kinds"})
 
     def __post_init__(self) -> None:
         check_range("holdout", self.holdout, 0.0, 1.0, low_open=True)
@@ -64,6 +67,7 @@ class RunConfig(ConfigMixin):
         if count is not None and count > depth - 1:
             raise ConfigError(f"`remove` must be between 1 and {depth - 1} for the {depth}-layer {self.preset!r} "
                               f"preset; got {self.remove!r} ({count} layers).")
+        object.__setattr__(self, "drop_columns", tuple(self.drop_columns))
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,8 @@ def run_main(config: RunConfig, progress: Progress | None = None, *, overwrite: 
         OutputError: ``config.out`` may not be written (checked before any work).
     """
     target = check_folder(config.out, RUN, overwrite)
-    table = load_table(config.data)
+    table = load_table(config.data, config.column_types, delimiter=config.delimiter or None,
+                       drop_columns=config.drop_columns)
     with output_folder(target, RUN, overwrite) as folder:
         if not config.retrain:
             _link_teacher(target / "teacher", folder / "teacher")

@@ -53,6 +53,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
     """Run (or resume) a grid of pruning strategies on data sets and seeds."""
     from fuseprune.compare import GridConfig, run_grid
     from fuseprune.outputs import RESULTS, check_folder
+    from fuseprune.lifetime import Terminated, sigterm_raises
 
     check_folder(args.out, RESULTS, option="--out")
     config = GridConfig(
@@ -61,8 +62,14 @@ def cmd_compare(args: argparse.Namespace) -> None:
         speed_rows=args.speed_rows, distill=args.distill, distill_epochs=args.distill_epochs, bank=args.bank or "",
     )
     start = time.perf_counter()
-    summary = run_grid(config, args.out, backend=args.backend, jobs=args.jobs, ray_address=args.ray_address,
-                       teachers=args.teachers, progress=None if args.json else GridDisplay())
+    try:
+        with sigterm_raises():
+            summary = run_grid(config, args.out, backend=args.backend, jobs=args.jobs, ray_address=args.ray_address,
+                               teachers=args.teachers, progress=None if args.json else GridDisplay())
+    except Terminated:
+        err.print(f"terminated (SIGTERM): workers stopped; every finished step is in {args.out}, run the same "
+                  "command again to resume.", highlight=False, soft_wrap=True)
+        raise SystemExit(143) from None
     minutes = (time.perf_counter() - start) / 60
     payload = {"out": args.out, "cells": summary.cells, "already_finished": summary.skipped,
                "steps_computed": summary.steps_computed, "minutes": round(minutes, 2)}

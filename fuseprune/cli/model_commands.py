@@ -14,15 +14,17 @@ from fuseprune.cli.output import (
     RichProgress,
     add_no_verify,
     add_overwrite,
-    data_of,
+    add_table_options,
     emit,
     integer,
     load_model,
     number,
     out,
+    read_options,
     seed,
     seeds,
     table,
+    table_of,
 )
 
 PRESET_HELP = "model size: tiny, default or seed (default: %(default)s)"
@@ -41,13 +43,14 @@ def cmd_datasets(args: argparse.Namespace) -> None:
 
 def cmd_train(args: argparse.Namespace) -> None:
     """Train a model on a table's training split and save it."""
-    from fuseprune.data import load_table, parse_column_overrides
+    from fuseprune.data import load_table
     from fuseprune.outputs import MODEL, check_folder
     from fuseprune.tabular import TrainConfig, train_on_table
 
     check_folder(args.out, MODEL, args.overwrite, option="--out")
     config = TrainConfig(preset=args.preset, seed=args.seed, max_epochs=args.max_epochs, max_minutes=args.max_minutes)
-    data = load_table(args.data, parse_column_overrides(args.column_type))
+    read = read_options(args)
+    data = load_table(args.data, read.column_types, delimiter=read.delimiter, drop_columns=read.drop_columns)
     bundle = train_on_table(data, config, holdout=args.holdout, split_seed=args.split_seed, progress=RichProgress())
     bundle.save(args.out, overwrite=args.overwrite)
     history = bundle.info["history"]
@@ -78,7 +81,6 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
     """Evaluate a saved model against the holdout split it never trained on."""
-    from fuseprune.data import load_table
     from fuseprune.evaluation import EvalConfig, evaluate
     from fuseprune.outputs import EVALUATION, check_file
     from fuseprune.tabular import split_of
@@ -86,7 +88,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     if args.out is not None:
         check_file(args.out, EVALUATION, args.overwrite, option="--out")
     bundle = load_model(args.model_dir, args)
-    data = load_table(data_of(bundle, args.data))
+    data = table_of(bundle, args)
     train, holdout = split_of(bundle, data)
     config = EvalConfig(seeds=tuple(args.seeds), n_rows=args.rows)
     record = evaluate(bundle, train, holdout, config, data_name=data.name, progress=RichProgress())
@@ -97,7 +99,6 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 def cmd_score(args: argparse.Namespace) -> None:
     """Score every layer of a saved model with importance signals."""
-    from fuseprune.data import load_table
     from fuseprune.outputs import SCORES, check_file
     from fuseprune.scoring import score_tabular
     from fuseprune.tabular import split_of
@@ -105,7 +106,7 @@ def cmd_score(args: argparse.Namespace) -> None:
     if args.out is not None:
         check_file(args.out, SCORES, args.overwrite, option="--out")
     bundle = load_model(args.model_dir, args)
-    train, _ = split_of(bundle, load_table(data_of(bundle, args.data)))
+    train, _ = split_of(bundle, table_of(bundle, args))
     signals = None if args.signals in (None, "all") else [s.strip() for s in args.signals.split(",") if s.strip()]
     scores = score_tabular(bundle, train, signals, n_rows=args.rows, batch_size=args.batch_size,
                            seed=args.seed, progress=RichProgress())
@@ -120,8 +121,10 @@ def cmd_run(args: argparse.Namespace) -> None:
     from fuseprune.pipeline import RunConfig, run_main
 
     check_folder(args.out, RUN, args.overwrite, option="--out")
+    read = read_options(args)
     config = RunConfig(data=args.data, preset=args.preset, seed=args.seed, remove=args.remove, out=args.out,
-                       retrain=args.retrain)
+                       retrain=args.retrain, delimiter=read.delimiter or "", drop_columns=read.drop_columns,
+                       column_types=dict(read.column_types))
     result = run_main(config, progress=RichProgress(), overwrite=args.overwrite)
     emit(args, {**result.to_dict(), "config": asdict(config)}, lambda: result)
     if not args.json:
@@ -140,8 +143,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--max-minutes", type=number(0.0), default=0.0, help="wall-clock budget in minutes, checked after every step (default: 0 = none)")
     p.add_argument("--holdout", type=number(0.0, 1.0, low_open=True), default=0.2, help="fraction of rows held out (default: %(default)s)")
     p.add_argument("--split-seed", type=seed, default=0, help="seed of the train/holdout split (default: %(default)s)")
-    p.add_argument("--column-type", action="append", metavar="NAME=KIND",
-                   help="override a column's kind (categorical, numerical, boolean); repeatable")
+    add_table_options(p)
     p.add_argument("--out", required=True, help="model folder to write")
     add_overwrite(p)
     p = command("sample", cmd_sample, "sample rows from a saved model")
@@ -156,6 +158,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("model_dir", help="model folder")
     add_no_verify(p)
     p.add_argument("--data", help="data set name or CSV (default: the one the model records)")
+    add_table_options(p)
     p.add_argument("--seeds", type=seeds, default=[0, 1, 2], help="sampling seeds, comma-separated (default: 0,1,2)")
     p.add_argument("--rows", type=integer(0, MAX_EVAL_ROWS), default=0, help=f"rows sampled per seed, at most {MAX_EVAL_ROWS:,} (default: 0 = the training split size, at most 2000)")
     p.add_argument("--out", help="JSON file for the evaluation record")
@@ -164,6 +167,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("model_dir", help="model folder")
     add_no_verify(p)
     p.add_argument("--data", help="data set name or CSV for calibration rows (default: the one the model records)")
+    add_table_options(p)
     p.add_argument("--signals", default="all", help="comma-separated signal names, or all")
     p.add_argument("--rows", type=integer(1, MAX_CALIBRATION_ROWS), default=256, help=f"calibration rows from the training split, at most {MAX_CALIBRATION_ROWS:,} (default: %(default)s)")
     p.add_argument("--batch-size", type=integer(1, 4096), default=64, help="calibration rows per pass, at most 4096 (default: %(default)s)")
@@ -178,3 +182,4 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--remove", default="50%", help="layers to remove: a count or a percentage (default: 50%%)")
     p.add_argument("--retrain", action="store_true", help="train a new teacher even if the run folder has one")
     add_overwrite(p)
+    add_table_options(p)

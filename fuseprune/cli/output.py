@@ -186,3 +186,42 @@ def check_apart(**paths: str | None) -> None:
             if given[a] == given[b] or given[a] in given[b].parents or given[b] in given[a].parents:
                 raise OutputError(f"--{a} and --{b} must be separate folders, neither inside the other; "
                                   f"got {paths[a]!r} and {paths[b]!r}.")
+
+
+def add_table_options(parser: argparse.ArgumentParser) -> None:
+    """The options of a command that reads a table (``--data``): delimiter, dropped columns, column kinds."""
+    parser.add_argument("--delimiter", help="CSV field delimiter: one character, or tab/comma/semicolon/pipe "
+                        "(default: sniffed among , ; tab |; a model's own table is read as it was for training)")
+    parser.add_argument("--drop-column", action="append", metavar="NAME",
+                        help="leave this column out (an identifier, a name, free text); repeatable")
+    parser.add_argument("--column-type", action="append", metavar="NAME=KIND",
+                        help="declare a column's kind (categorical, numerical, boolean), checked against its values; "
+                             "a declared column is kept even if it looks like an identifier; repeatable")
+
+
+def read_options(args: argparse.Namespace) -> Any:
+    """The :class:`~fuseprune.data.ReadOptions` of the table options given on the command line."""
+    from fuseprune.data import ReadOptions, parse_column_overrides, parse_delimiter
+
+    return ReadOptions(parse_delimiter(args.delimiter), tuple(args.drop_column or ()),
+                       parse_column_overrides(args.column_type))
+
+
+def table_of(bundle: Any, args: argparse.Namespace) -> Any:
+    """The table a command on a saved model uses, read as the model records unless told otherwise.
+
+    For the model's own table (no ``--data``, or the source it records), every
+    table option not given on the command line (delimiter, dropped columns,
+    declared kinds) is the one the model was trained with; for another table,
+    only the options given count.
+    """
+    from fuseprune.data import ReadOptions, load_table
+
+    source = data_of(bundle, args.data)
+    record = bundle.info.get("data", {})
+    recorded = ReadOptions.from_dict(record.get("read")) if source == record.get("source") else ReadOptions()
+    given = read_options(args)
+    delimiter = given.delimiter if args.delimiter is not None else recorded.delimiter
+    drop_columns = given.drop_columns if args.drop_column else recorded.drop_columns
+    column_types = given.column_types if args.column_type else recorded.column_types
+    return load_table(source, dict(column_types), delimiter=delimiter, drop_columns=drop_columns)

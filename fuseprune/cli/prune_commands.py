@@ -12,27 +12,27 @@ from fuseprune.cli.output import (
     RichProgress,
     add_no_verify,
     add_overwrite,
+    add_table_options,
     check_apart,
-    data_of,
     emit,
     integer,
     load_model,
     names,
     number,
     seed,
+    table_of,
 )
 
 
 def cmd_plan(args: argparse.Namespace) -> None:
     """Rank a saved model's layers with a strategy and write the prune plan."""
-    from fuseprune.data import load_table
     from fuseprune.outputs import PLAN, check_file
     from fuseprune.pruning import make_tabular_plan
     from fuseprune.tabular import split_of
 
     check_file(args.out, PLAN, args.overwrite, option="--out")
     bundle = load_model(args.model_dir, args)
-    train, _ = split_of(bundle, load_table(data_of(bundle, args.data)))
+    train, _ = split_of(bundle, table_of(bundle, args))
     plan = make_tabular_plan(
         bundle, train, _strategy(args), remove=args.remove, max_params=args.max_params, mode=args.mode,
         protect=tuple(names(args.protect or "")), seed=args.seed, n_rows=args.rows, progress=RichProgress(),
@@ -101,7 +101,6 @@ def cmd_prune(args: argparse.Namespace) -> None:
 def cmd_distill(args: argparse.Namespace) -> None:
     """Heal a pruned student by distillation from its teacher."""
     from fuseprune.cli.output import table
-    from fuseprune.data import load_table
     from fuseprune.distill import DistillConfig, distill_tabular
     from fuseprune.distill.lineage import teacher_layer_map
     from fuseprune.outputs import CHECKPOINT, MODEL, check_folder
@@ -115,7 +114,7 @@ def cmd_distill(args: argparse.Namespace) -> None:
     config = DistillConfig(**overrides)
     student, teacher = load_model(args.student_dir, args), load_model(args.teacher, args)
     layer_map = teacher_layer_map(student.info, teacher.model) if config.hidden_weight > 0 else None
-    train, _ = split_of(teacher, load_table(data_of(teacher, args.data)))
+    train, _ = split_of(teacher, table_of(teacher, args))
     healed, history = distill_tabular(student, teacher, train, config, layer_map=layer_map,
                                       checkpoint_dir=args.checkpoint, overwrite=args.overwrite, progress=RichProgress())
     healed.save(args.out, overwrite=args.overwrite)
@@ -145,6 +144,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--mode", default="one-shot", help="one-shot (rank once) or iterative (remove one, re-score, repeat)")
     p.add_argument("--protect", help="comma-separated layers never to remove: first, last or indices (e.g. 2,last)")
     p.add_argument("--data", help="data set name or CSV for calibration rows (default: the one the model records)")
+    add_table_options(p)
     p.add_argument("--rows", type=integer(1, MAX_CALIBRATION_ROWS), default=256, help=f"calibration rows from the training split, at most {MAX_CALIBRATION_ROWS:,} (default: %(default)s)")
     p.add_argument("--seed", type=seed, default=0, help="seed of scoring and of the random strategy (default: %(default)s)")
     p.add_argument("--bank", help="fusion bank CSV for fusion strategies (default: the shipped bank)")
@@ -163,6 +163,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     add_no_verify(p)
     p.add_argument("--teacher", required=True, help="teacher model folder")
     p.add_argument("--data", help="data set name or CSV (default: the one the teacher records)")
+    add_table_options(p)
     p.add_argument("--out", required=True, help="model folder to write")
     p.add_argument("--checkpoint", help="folder for resumable checkpoints (resumed if present)")
     add_overwrite(p, "--out and --checkpoint folders")

@@ -11,21 +11,27 @@ from __future__ import annotations
 import concurrent.futures as futures
 import logging
 import multiprocessing
+import os
 import socket
 import subprocess
 import sys
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import connection
 from urllib.parse import urlparse
 
 from fuseprune.compare.cell import Record, Task, execute
+from fuseprune.lifetime import die_with_parent
 from fuseprune.errors import ConfigError, FusepruneError
 from fuseprune.registry import Registry
 
 log = logging.getLogger(__name__)
 #: Seconds a Ray address gets to prove it is a Ray cluster before ``--backend ray`` gives up.
 RAY_CONNECT_TIMEOUT = 20.0
+#: Seconds the local backend waits for a task at most before it looks again (and signal handlers run).
+WAKE_INTERVAL = 0.5
 
 Finished = tuple[Task, "list[Record] | BaseException"]
 
@@ -55,22 +61,25 @@ BACKENDS: Registry[type[Backend]] = Registry("backend")
 
 @BACKENDS.register("local")
 class LocalBackend(Backend):
-    """Worker processes on this machine (spawned, so each starts clean)."""
+    """Worker processes on this machine (spawned, so each starts clean; each dies with this process)."""
 
     def __init__(self, jobs: int = 1, address: str | None = None) -> None:
         super().__init__(jobs, address)
         if address:
             raise ConfigError("--ray-address needs --backend ray.")
-        self._pool = futures.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = futures.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=die_with_parent, initargs=(os.getpid(),))
+        self._running: dict[futures.Future, Task] = {}
 
     def run(self, tasks: Sequence[Task], started: Callable[[Task], None]) -> Iterator[Finished]:
-        pending, running = list(tasks), {}
+        pending, running = list(tasks), self._running
         while pending or running:
             while pending and len(running) < self.jobs:
                 task = pending.pop(0)
                 running[self._pool.submit(execute, task)] = task
                 started(task)
-            done, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
+            # a short timeout: a signal delivered to another thread runs its handler only when this one wakes
+            done, _ = futures.wait(running, timeout=WAKE_INTERVAL, return_when=futures.FIRST_COMPLETED)
             for future in done:
                 task = running.pop(future)
                 try:
@@ -82,7 +91,26 @@ class LocalBackend(Backend):
                     yield task, exc
 
     def close(self) -> None:
+        """Shut the pool down; tasks still running (an error or a signal stopped the grid) are killed, not awaited."""
+        if any(not f.done() for f in self._running):
+            log.info("stopping %d running task(s)", sum(not f.done() for f in self._running))
+            self._stop_workers()
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _stop_workers(self, grace: float = 5.0) -> None:
+        """SIGTERM every worker, SIGKILL those still alive after ``grace`` seconds (the pool reaps them)."""
+        for future in self._running:
+            future.cancel()
+        workers = list((getattr(self._pool, "_processes", None) or {}).values())
+        for worker in workers:
+            worker.terminate()
+        alive = {worker.sentinel: worker for worker in workers}
+        deadline = time.monotonic() + grace
+        while alive and time.monotonic() < deadline:
+            for sentinel in connection.wait(list(alive), timeout=max(0.0, deadline - time.monotonic())):
+                alive.pop(sentinel)
+        for worker in alive.values():
+            worker.kill()
 
 
 @BACKENDS.register("ray")

@@ -12,6 +12,7 @@ from fuseprune.compare.backends import Backend, make_backend
 from fuseprune.compare.cell import Record, Task
 from fuseprune.compare.grid import Cell, GridConfig
 from fuseprune.compare.store import ResultStore, cell_of
+from fuseprune.data import load_table
 from fuseprune.errors import FusepruneError
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,11 @@ def run_grid(
 
     Raises:
         ConfigError: The folder holds another grid, or the backend cannot start.
+        DataError: A data set cannot be read (checked before anything is written).
         FusepruneError: Some cells failed (the others are saved), or a worker died.
     """
+    for dataset in config.datasets:  # a table that cannot be read is refused before anything starts
+        load_table(dataset)
     runner = make_backend(backend, jobs, ray_address) if isinstance(backend, str) else backend
     try:
         store = ResultStore(out, config)

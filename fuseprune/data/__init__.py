@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from fuseprune.data.catalog import DATASETS, DEFAULT_DATASET, DatasetInfo
-from fuseprune.data.columns import COLUMN_KINDS, infer_column_kinds, parse_column_overrides
-from fuseprune.data.table import DEFAULT_HOLDOUT, Table, load_table, split_frame
+from fuseprune.data.columns import COLUMN_KINDS, identifier_columns, infer_column_kinds, parse_column_overrides
+from fuseprune.data.csvfile import parse_delimiter, read_csv, sniff_delimiter
+from fuseprune.data.table import DEFAULT_HOLDOUT, ReadOptions, Table, load_table, split_frame, table_sha256
 
 __all__ = [
     "COLUMN_KINDS",
@@ -12,9 +13,15 @@ __all__ = [
     "DEFAULT_DATASET",
     "DEFAULT_HOLDOUT",
     "DatasetInfo",
+    "ReadOptions",
     "Table",
+    "identifier_columns",
     "infer_column_kinds",
     "load_table",
     "parse_column_overrides",
+    "parse_delimiter",
+    "read_csv",
+    "sniff_delimiter",
     "split_frame",
+    "table_sha256",
 ]

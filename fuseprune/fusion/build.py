@@ -79,6 +79,8 @@ def build_bank(config: BankConfig, out: str | Path, progress: Progress | None = 
         DataError: ``out`` is not a bank, or one built with other options.
     """
     progress = or_null(progress)
+    for dataset in config.datasets:  # a table that cannot be read is refused before any teacher is trained
+        load_table(dataset)
     out = check_file(out, BANK, overwrite=True)  # the path; the content is checked by _resume
     bank = None if overwrite else _resume(out, config)
     done = set() if bank is None else set(zip(bank.frame["dataset"], bank.frame["seed"]))

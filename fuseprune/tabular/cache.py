@@ -1,4 +1,12 @@
-"""Reusing trained teachers: a model folder is reused only if it was trained exactly as asked."""
+"""Reusing trained teachers: a model folder is reused only if it was trained exactly as asked.
+
+A saved model matches when it records the same table content (the sha256 of
+its columns, kinds and rows: see :attr:`fuseprune.data.Table.sha256`), the same
+split and the same training configuration. Where the table came from does not
+count: the same rows under another file name reuse the model, and changed rows
+under the same name retrain it. Every refusal to reuse is logged with its
+reason.
+"""
 
 from __future__ import annotations
 
@@ -29,22 +37,21 @@ def load_or_train(
     retrain: bool = False,
     progress: Progress | None = None,
 ) -> tuple[TabularGPT, bool]:
-    """Return the model in ``folder`` if it matches, else train one and save it there.
+    """Return the model in ``folder`` if it matches (see the module docstring), else train one and save it there.
 
-    A saved model matches when it records the same data source, split and
-    training configuration. Returns the model and whether it was reused.
+    Returns the model and whether it was reused.
     """
     folder = Path(folder)
-    bundle = None if retrain else _matching(folder, table.name, config, holdout, split_seed)
+    bundle = None if retrain else _matching(folder, table, config, holdout, split_seed)
     if bundle is not None:
-        log.info("reusing the model in %s", folder)
+        log.info("reusing the model in %s (same table content, split and training)", folder)
         return bundle, True
     bundle = train_on_table(table, config, holdout=holdout, split_seed=split_seed, progress=progress)
     bundle.save(folder)
     return bundle, False
 
 
-def _matching(folder: Path, source: str, config: TrainConfig, holdout: float, split_seed: int) -> TabularGPT | None:
+def _matching(folder: Path, table: Table, config: TrainConfig, holdout: float, split_seed: int) -> TabularGPT | None:
     if not (folder / "config.json").is_file():
         return None
     try:
@@ -52,7 +59,24 @@ def _matching(folder: Path, source: str, config: TrainConfig, holdout: float, sp
     except FusepruneError as exc:
         log.warning("not reusing %s: %s", folder, exc)
         return None
-    data = bundle.info.get("data", {})
-    same_data = (data.get("source"), data.get("holdout"), data.get("split_seed")) == (source, holdout, split_seed)
-    same_training = bundle.info.get("train_config") == config.to_dict()
-    return bundle if same_data and same_training else None
+    reason = mismatch(bundle.info, table, config, holdout, split_seed)
+    if reason is None:
+        return bundle
+    log.warning("retraining the model in %s: %s", folder, reason)
+    return None
+
+
+def mismatch(info: dict, table: Table, config: TrainConfig, holdout: float, split_seed: int) -> str | None:
+    """Why a model with this ``info`` (its ``fuseprune.json``) cannot stand for one trained now; None if it can."""
+    data = info.get("data", {})
+    if not data.get("sha256"):
+        return "it does not record a hash of its table's content"
+    if data["sha256"] != table.sha256:
+        return (f"the content of {table.name!r} (rows, columns or kinds) differs from the table it was trained on "
+                f"({data.get('source')!r}; sha256 {data['sha256'][:12]} there, {table.sha256[:12]} now)")
+    if (data.get("holdout"), data.get("split_seed")) != (holdout, split_seed):
+        return (f"it was split with holdout {data.get('holdout')} and seed {data.get('split_seed')}, "
+                f"not {holdout} and {split_seed}")
+    if info.get("train_config") != config.to_dict():
+        return "it was trained with other training options"
+    return None

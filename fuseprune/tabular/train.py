@@ -7,12 +7,14 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 import torch
 
 from fuseprune.config import LoopConfig
 from fuseprune.data.table import DEFAULT_HOLDOUT, Table, split_frame
+from fuseprune.errors import DataError
 from fuseprune.progress import Progress, or_null
 from fuseprune.tabular.codec import TableCodec
 from fuseprune.tabular.loss import masked_token_nll, mean_row_nll
@@ -141,12 +143,32 @@ def train_on_table(
     codec = TableCodec.fit(table.frame, table.kinds)
     train, _ = table.split(holdout, split_seed)
     bundle, _ = train_tabular(train, config, codec=codec, progress=progress)
-    bundle.info["data"] = {"source": table.name, "holdout": holdout, "split_seed": split_seed, "kinds": table.kinds}
+    bundle.info["data"] = data_record(table, holdout, split_seed)
     return bundle
 
 
+def data_record(table: Table, holdout: float, split_seed: int) -> dict[str, Any]:
+    """What a model records about its table (``fuseprune.json`` ``data``): source, split, kinds, read options, hash."""
+    return {"source": table.name, "holdout": holdout, "split_seed": split_seed, "kinds": table.kinds,
+            "read": table.read.to_dict(), "sha256": table.sha256}
+
+
 def split_of(bundle: TabularGPT, table: Table) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The (train, holdout) split ``bundle`` was trained with, applied to ``table``."""
+    """The (train, holdout) split ``bundle`` was trained with, applied to ``table``.
+
+    Raises:
+        DataError: ``table`` is the source the model records but its rows,
+            columns or kinds changed since training (the holdout rows would
+            not be the ones the model never saw).
+    """
     bundle.codec.check_columns(table.frame)
     data = bundle.info.get("data", {})
+    recorded = data.get("sha256")
+    if recorded and recorded != table.sha256:
+        if table.name == data.get("source"):
+            raise DataError(
+                f"table {table.name!r} is not what the model was trained on (its rows, columns or kinds changed: "
+                "the sha256 differs), so its holdout rows may be training rows; restore it or train a new model."
+            )
+        log.info("%s is not the table the model was trained on; splitting it the same way", table.name)
     return table.split(data.get("holdout", DEFAULT_HOLDOUT), data.get("split_seed", 0))
