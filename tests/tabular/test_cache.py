@@ -115,6 +115,7 @@ def test_a_model_without_a_content_hash_is_retrained(cached, caplog):
     info = json.loads(info_path.read_text())
     del info["data"]["sha256"]
     info_path.write_text(json.dumps(info))
+    (folder / ".fuseprune").unlink()  # as fuseprune 0.1.0 wrote it: no marker, no content hash
     with caplog.at_level(logging.WARNING, logger="fuseprune.tabular.cache"):
         assert not load_or_train(load_table(csv), CONFIG, folder)[1]
     assert "does not record a hash" in caplog.text
