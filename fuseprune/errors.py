@@ -41,3 +41,7 @@ class PathNotFoundError(FusepruneError, FileNotFoundError):
 
 class NotFittedError(FusepruneError, ValueError):
     """An estimator or report was used before it was fitted or generated."""
+
+
+class PeerNotFoundError(FusepruneError, FileNotFoundError):
+    """The side environment where REaLTabFormer itself runs is not built or not found."""

@@ -102,7 +102,9 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 
 def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
-    """Add this module's commands; ``command(name, func, help)`` makes a sub-parser."""
+    """Add this module's commands (and REaLTabFormer's import-rtf, export-rtf); ``command(name, func, help)``."""
+    from fuseprune.cli import rtf_commands
+
     command("datasets", cmd_datasets, "list the bundled data sets")
     p = command("train", cmd_train, "train a tabular model on a data set's training split")
     p.add_argument("--data", default=DEFAULT_DATASET, help="bundled data set name or CSV path (default: %(default)s)")
@@ -142,3 +144,4 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--out", default="runs/default", help="run folder (default: %(default)s)")
     p.add_argument("--remove", default="50%", help="layers to remove: a count or a percentage (default: 50%%)")
     p.add_argument("--retrain", action="store_true", help="train a new teacher even if the run folder has one")
+    rtf_commands.add_parsers(command)

@@ -19,7 +19,7 @@ from transformers import GPT2Config, GPT2LMHeadModel
 from fuseprune.errors import ModelError, PathNotFoundError
 from fuseprune.files import atomic_directory, write_json_atomic
 from fuseprune.registry import Registry
-from fuseprune.tabular.codec import BOS_ID, EOS_ID, PAD_ID, TableCodec
+from fuseprune.tabular.codec import BOS_ID, EOS_ID, PAD_ID, TableCodec, load_codec
 
 log = logging.getLogger(__name__)
 INFO_FILE = "fuseprune.json"
@@ -103,9 +103,29 @@ class TabularGPT:
             raise PathNotFoundError(f"model folder {str(folder)!r} does not exist; train one with `fuseprune train`.")
         if not (folder / "config.json").is_file():
             raise ModelError(f"{str(folder)!r} has no config.json; it is not a saved model folder.")
-        codec = TableCodec.load(folder)
+        codec = load_codec(folder)
         model = GPT2LMHeadModel.from_pretrained(folder, use_safetensors=True)
         model.eval()
         info_path = folder / INFO_FILE
         info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
         return cls(model, codec, info)
+
+    @classmethod
+    def from_realtabformer(cls, folder: str | Path, data: str | None = None) -> TabularGPT:
+        """Import a tabular model saved by REaLTabFormer (``rtf_config.json`` + ``rtf_model.pt``).
+
+        See :func:`fuseprune.tabular.realtabformer.import_realtabformer`; ``data`` (a
+        bundled name or CSV path) is the table it was trained on, recorded for evaluation.
+        """
+        from fuseprune.tabular.realtabformer.importer import import_realtabformer
+
+        return import_realtabformer(folder, data)
+
+    def to_realtabformer(self, folder: str | Path) -> Path:
+        """Write this model as a folder REaLTabFormer's ``load_from_dir`` loads and samples from.
+
+        See :func:`fuseprune.tabular.realtabformer.export_realtabformer`.
+        """
+        from fuseprune.tabular.realtabformer.exporter import export_realtabformer
+
+        return export_realtabformer(self, folder)
