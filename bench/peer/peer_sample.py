@@ -40,7 +40,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Time REaLTabFormer's own sample() on a saved model.")
     parser.add_argument("rtf_dir", type=Path, help="folder with rtf_config.json and rtf_model.pt")
     parser.add_argument("--rows", type=int, required=True, help="rows to sample")
-    parser.add_argument("--batch", type=int, default=512, help="gen_batch: sequences per generate call (default: %(default)s)")
+    parser.add_argument("--batch", type=int, default=512,
+                        help="gen_batch: sequences per generate call (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed of Python, NumPy and torch (default: %(default)s)")
     parser.add_argument("--out", type=Path, help="write the sampled rows to this CSV")
     args = parser.parse_args()

@@ -53,7 +53,8 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--out", required=True, help="fuseprune model folder to write")
     p.add_argument("--data", help="the table it was trained on (CSV or bundled name), recorded for evaluate, "
                                   "score, plan and distill; every row must fit the model's vocabulary")
-    p.add_argument("--holdout", type=float, default=0.2, help="fraction of --data held out for evaluation (default: %(default)s)")
+    p.add_argument("--holdout", type=float, default=0.2,
+                   help="fraction of --data held out for evaluation (default: %(default)s)")
     p.add_argument("--split-seed", type=int, default=0, help="seed of that split (default: %(default)s)")
     p = command("export-rtf", cmd_export_rtf, "write a model folder as a REaLTabFormer folder (load_from_dir loads it)")
     p.add_argument("model_dir", help="fuseprune model folder (imported, trained, pruned or distilled)")

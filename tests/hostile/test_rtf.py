@@ -58,7 +58,8 @@ def test_a_relational_model(refused, tmp_path):
     folder = copy_fixture(tmp_path)
     edit_config(folder, lambda c: c.update(model_type="relational"))
     refused(["import-rtf", folder, "--out", tmp_path / "model"], tmp_path,
-            "holds a relational REaLTabFormer model (an encoder-decoder); fuseprune imports tabular (GPT-2) models only")
+            "holds a relational REaLTabFormer model (an encoder-decoder); "
+            "fuseprune imports tabular (GPT-2) models only")
 
 
 def test_a_truncated_model_file(refused, tmp_path):

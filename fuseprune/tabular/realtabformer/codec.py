@@ -181,7 +181,9 @@ class RtfCodec:
                 return rtext.digit_parts(number, transform[DIGITS])
             text = rtext.number_text(number, transform)
         except (TypeError, ValueError) as exc:
-            raise CodecError(f"column {group.source!r} must hold numbers; {value!r} cannot be written ({exc}).") from None
+            raise CodecError(
+                f"column {group.source!r} must hold numbers; {value!r} cannot be written ({exc})."
+            ) from None
         width = int(transform.get("numeric_nparts", self.settings.get("numeric_nparts", 1)))
         if text is None:
             return [self._layout.missing_text[t] for t in group.positions]
@@ -211,7 +213,8 @@ class RtfCodec:
             texts = [a + b for a, b in zip(texts, np.asarray(values[t], dtype=object)[local[:, t]])]
         if column.kind == "categorical":
             missing = np.array([column.has_missing and rtext.is_missing_category(x) for x in texts], dtype=bool)
-            domain = [v for v in values[group.positions[0]] if not (column.has_missing and rtext.is_missing_category(v))]
+            domain = [v for v in values[group.positions[0]]
+                      if not (column.has_missing and rtext.is_missing_category(v))]
             return rtext.restore_categories(column.name, texts, missing, column.dtype, domain)
         missing = np.array([rtext.is_missing_number(x) for x in texts], dtype=bool)
         numbers = np.array([np.nan if m else rtext.parse_number(x) for x, m in zip(texts, missing)], dtype=float)

@@ -26,7 +26,9 @@ from fuseprune.files import atomic_directory, write_json_atomic
 CONFIG_FILE = "rtf_config.json"
 MODEL_FILE = "rtf_model.pt"
 MARKER_FILE = "fuseprune.json"
-SPECIAL_TOKENS = ("[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]", "[BOS]", "[EOS]", "[BMEM]", "[EMEM]", "[RMASK]", "[SPTYPE]")
+SPECIAL_TOKENS = (  # data_utils.SpecialTokens, in REaLTabFormer's id order
+    "[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]", "[BOS]", "[EOS]", "[BMEM]", "[EMEM]", "[RMASK]", "[SPTYPE]",
+)
 PAD, BOS, EOS = "[PAD]", "[BOS]", "[EOS]"
 SEP = "___"
 NA_TOKEN = "@"

@@ -15,8 +15,16 @@ import torch
 
 from fuseprune.errors import CodecError
 from fuseprune.tabular.realtabformer import text as rtext
-from fuseprune.tabular.realtabformer.layout import BOS, EOS, NA_TOKEN, PAD, SEP, TEACHER_FORCING, split_processed, \
-    token_value
+from fuseprune.tabular.realtabformer.layout import (
+    BOS,
+    EOS,
+    NA_TOKEN,
+    PAD,
+    SEP,
+    TEACHER_FORCING,
+    split_processed,
+    token_value,
+)
 
 if TYPE_CHECKING:
     from fuseprune.tabular.realtabformer.codec import RtfCodec, RtfColumn
@@ -119,13 +127,15 @@ def _groups(codec: RtfCodec) -> list[Group]:
         _check_column(column, kinds[source], where, hidden)
     unwritten = [c.name for c in codec.columns if c.name not in positions]
     if unwritten:
-        raise CodecError(f"no token position writes column(s) {', '.join(unwritten)}; the vocabulary does not match.")
+        raise CodecError(f"no token position writes column(s) {', '.join(unwritten)}; "
+                         "the vocabulary does not match.")
     return groups
 
 
 def _check_column(column: RtfColumn, kind: str, where: list[int], hidden: bool) -> None:
     if (kind == "NUMERIC") != (column.kind == "numeric"):
-        raise CodecError(f"column {column.name!r} is {column.kind} but its tokens are {kind}; the config is inconsistent.")
+        raise CodecError(f"column {column.name!r} is {column.kind} but its tokens are {kind}; "
+                         "the config is inconsistent.")
     if column.kind == "categorical" and len(where) != 1:
         raise CodecError(f"categorical column {column.name!r} has {len(where)} token positions; it must have one.")
     rtext.check_dtype(column.name, column.dtype)

@@ -145,7 +145,8 @@ def fit_numbers(values: Sequence[float]) -> dict[str, Any]:
     """
     if all(v == int(v) for v in values):
         width = max(len(str(int(v))) for v in values)
-        return {"max_len": max(width, 10), "numeric_precision": 0, "mx_sig": -1, "zfill": width, "numeric_nparts": width}
+        return {"max_len": max(width, 10), "numeric_precision": 0, "mx_sig": -1, "zfill": width,
+                "numeric_nparts": width}
     precision = max(_decimals(v) for v in values)
     texts = [f"{v:.{precision}f}".rstrip("0") for v in values]
     point = max(t.find(".") for t in texts)
