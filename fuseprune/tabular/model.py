@@ -73,7 +73,8 @@ class TabularGPT:
 
     Attributes:
         model: The network.
-        codec: Turns rows into tokens and back.
+        codec: Turns rows into tokens and back: a :class:`TableCodec`, or for a model imported
+            from REaLTabFormer an :class:`~fuseprune.tabular.realtabformer.RtfCodec` (same interface).
         info: JSON-ready record of the data, split, preset and training history.
     """
 
