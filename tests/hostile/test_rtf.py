@@ -109,6 +109,19 @@ def test_a_config_with_fewer_layers_than_the_weights(refused, tmp_path):
             "tabular_config says n_layer 2 but rtf_model.pt holds 3 layers")
 
 
+def test_a_gpt2_config_no_model_can_have(refused, tmp_path):
+    folder = copy_fixture(tmp_path)
+    edit_config(folder, lambda c: c["tabular_config"].update(n_head=3))
+    refused(["import-rtf", folder, "--out", tmp_path / "model"], tmp_path, "n_embd divisible by n_head")
+
+
+def test_a_config_whose_fields_have_the_wrong_types(refused, tmp_path):
+    folder = copy_fixture(tmp_path)
+    edit_config(folder, lambda c: c.update(column_dtypes=["float64"], vocab="none"))
+    refused(["import-rtf", folder, "--out", tmp_path / "model"], tmp_path,
+            "lacks (or has malformed) vocab, column_dtypes")
+
+
 def test_a_config_that_is_not_json(refused, tmp_path):
     folder = copy_fixture(tmp_path)
     (folder / "rtf_config.json").write_text("{not json")

@@ -32,7 +32,7 @@ from fuseprune.errors import CodecError, PathNotFoundError
 from fuseprune.files import write_json_atomic
 from fuseprune.tabular.codec import BOS_ID, CODEC_FILE, EOS_ID, check_frame_columns
 from fuseprune.tabular.realtabformer import text as rtext
-from fuseprune.tabular.realtabformer.layout import split_processed
+from fuseprune.tabular.realtabformer.layout import codec_fields
 from fuseprune.tabular.realtabformer.structure import Group, Layout, build_layout
 
 KIND = "realtabformer"
@@ -254,27 +254,9 @@ class RtfCodec:
     @classmethod
     def from_rtf_config(cls, config: Mapping[str, Any]) -> RtfCodec:
         """Build the codec of a REaLTabFormer config (``rtf_config.json``, already checked to be tabular)."""
-        try:
-            id2token = {int(k): str(v) for k, v in config["vocab"]["id2token"].items()}
-            tokens = tuple(id2token[i] for i in range(len(id2token)))
-            processed = tuple(str(c) for c in config["processed_columns"])
-            index = {int(k): tuple(int(i) for i in v) for k, v in config["col_idx_ids"].items()}
-            positions = tuple(index[t] for t in range(len(processed)))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise CodecError(f"the REaLTabFormer vocabulary is malformed ({type(exc).__name__}: {exc}); "
-                             "rtf_config.json is not a trained model's config.") from None
-        numeric = _numeric_sources(processed)
-        transforms = config.get("col_transform_data") or {}
-        columns = tuple(
-            RtfColumn(str(name), "numeric" if name in numeric else "categorical",
-                      str(config["column_dtypes"].get(name, "object")),
-                      bool(config["column_has_missing"].get(name, False)),
-                      transforms.get(name) if name in numeric else None)
-            for name in config["columns"]
-        )
-        settings = {k: config[k] for k in ("numeric_nparts", "numeric_precision", "numeric_max_len",
-                                           "random_state", "realtabformer_version") if k in config}
-        return cls(tokens, processed, positions, columns, config.get("target_col"), settings)
+        fields = codec_fields(config)
+        columns = tuple(RtfColumn(**column) for column in fields.pop("columns"))
+        return cls(columns=columns, **fields)
 
     def save(self, folder: str | Path) -> Path:
         """Write ``codec.json`` into ``folder`` (atomically) and return its path."""
@@ -288,10 +270,8 @@ class RtfCodec:
             raise PathNotFoundError(f"{str(path)!r} does not exist; is {str(folder)!r} a fuseprune model folder?")
         try:
             return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise CodecError(f"{str(path)!r} is not a valid codec file ({exc}).") from None
-
-
-def _numeric_sources(processed: tuple[str, ...]) -> set[str]:
-    return {column for kind, column in map(split_processed, processed) if kind != "CATEGORICAL"}
+        except CodecError:
+            raise
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise CodecError(f"{str(path)!r} is not a valid codec file ({type(exc).__name__}: {exc}).") from None
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from fuseprune.errors import ModelError, PathNotFoundError
+from fuseprune.errors import CodecError, ModelError, PathNotFoundError
 from fuseprune.files import atomic_directory, write_json_atomic
 
 CONFIG_FILE = "rtf_config.json"
@@ -33,8 +33,8 @@ PAD, BOS, EOS = "[PAD]", "[BOS]", "[EOS]"
 SEP = "___"
 NA_TOKEN = "@"
 TEACHER_FORCING = "_TEACHERFORCING"
-REQUIRED = ("tabular_config", "vocab", "processed_columns", "col_idx_ids", "columns", "column_dtypes",
-            "column_has_missing", "col_transform_data")
+REQUIRED = {"tabular_config": dict, "vocab": dict, "processed_columns": list, "col_idx_ids": dict, "columns": list,
+            "column_dtypes": dict, "column_has_missing": dict, "col_transform_data": dict}
 
 
 def read_config(folder: str | Path) -> dict[str, Any]:
@@ -59,10 +59,11 @@ def read_config(folder: str | Path) -> dict[str, Any]:
         )
     if kind != "tabular":
         raise ModelError(f"{str(path)!r} has model_type {kind!r}; fuseprune imports tabular REaLTabFormer models only.")
-    missing = [key for key in REQUIRED if not config.get(key) and key != "col_transform_data"]
-    missing += [key for key in REQUIRED if key not in config and key not in missing]
-    if missing:
-        raise ModelError(f"{str(path)!r} lacks {', '.join(missing)}; it is not a saved, trained REaLTabFormer model.")
+    bad = [key for key, kind in REQUIRED.items()
+           if not isinstance(config.get(key), kind) or (not config[key] and key != "col_transform_data")]
+    if bad:
+        raise ModelError(f"{str(path)!r} lacks (or has malformed) {', '.join(bad)}; "
+                         "it is not a saved, trained REaLTabFormer model.")
     return config
 
 
@@ -129,11 +130,36 @@ def refuse_foreign(folder: Path) -> None:
                          "(fuseprune never replaces a folder it did not write).")
 
 
+def codec_fields(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of an RtfCodec, read from a REaLTabFormer config (columns as dicts)."""
+    try:
+        id2token = {int(k): str(v) for k, v in config["vocab"]["id2token"].items()}
+        tokens = tuple(id2token[i] for i in range(len(id2token)))
+        processed = tuple(str(c) for c in config["processed_columns"])
+        index = {int(k): tuple(int(i) for i in v) for k, v in config["col_idx_ids"].items()}
+        positions = tuple(index[t] for t in range(len(processed)))
+        numeric = {column for kind, column in map(split_processed, processed) if kind != "CATEGORICAL"}
+        transforms, dtypes, missing = (dict(config.get(key) or {}) for key in
+                                       ("col_transform_data", "column_dtypes", "column_has_missing"))
+        columns = [{"name": str(name), "kind": "numeric" if name in numeric else "categorical",
+                    "dtype": str(dtypes.get(name, "object")), "has_missing": bool(missing.get(name, False)),
+                    "transform": transforms.get(name) if name in numeric else None} for name in config["columns"]]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        if isinstance(exc, CodecError):
+            raise
+        raise CodecError(f"the REaLTabFormer vocabulary is malformed ({type(exc).__name__}: {exc}); "
+                         "rtf_config.json is not a trained model's config.") from None
+    settings = {k: config[k] for k in ("numeric_nparts", "numeric_precision", "numeric_max_len",
+                                       "random_state", "realtabformer_version") if k in config}
+    return {"tokens": tokens, "processed_columns": processed, "position_ids": positions, "columns": columns,
+            "target": config.get("target_col"), "settings": settings}
+
+
 def split_processed(name: str) -> tuple[str, str]:
     """``'2___NUMERIC___age_01'`` -> (``'NUMERIC'``, ``'age'``): the kind and the column a position writes."""
     parts = name.split(SEP, 2)
     if len(parts) != 3 or not parts[0].isdigit() or parts[1] not in ("NUMERIC", "DATETIME", "CATEGORICAL"):
-        raise ModelError(f"processed column {name!r} is not of REaLTabFormer's form INDEX___KIND___NAME.")
+        raise CodecError(f"processed column {name!r} is not of REaLTabFormer's form INDEX___KIND___NAME.")
     kind, column = parts[1], parts[2]
     if kind != "CATEGORICAL":
         column = column.rsplit("_", 1)[0]  # the digit partition suffix: age_01 -> age

@@ -30,6 +30,11 @@ EMBEDDING, HEAD = "transformer.wte.weight", "lm_head.weight"
 def gpt2_config(tabular_config: Mapping[str, Any], vocab_size: int, sequence_length: int) -> GPT2Config:
     """The GPT-2 of a REaLTabFormer ``tabular_config``, with fuseprune's special token ids."""
     settings = {key: tabular_config[key] for key in ARCHITECTURE if key in tabular_config}
+    sizes = {key: settings.get(key, 1) for key in ("n_positions", "n_embd", "n_layer", "n_head")}
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in sizes.values()) \
+            or sizes["n_embd"] % sizes["n_head"]:
+        raise ModelError(f"tabular_config is not a GPT-2 config a model can have ({sizes}: positive whole numbers, "
+                         "n_embd divisible by n_head).")
     if tabular_config.get("vocab_size") not in (None, vocab_size):
         raise ModelError(f"tabular_config says vocab_size {tabular_config['vocab_size']} but the vocabulary has "
                          f"{vocab_size} tokens; the config does not match its vocabulary.")
@@ -60,7 +65,10 @@ def import_weights(config: GPT2Config, state: Mapping[str, torch.Tensor], order:
     state[EMBEDDING] = state[EMBEDDING][index]
     if HEAD in state:
         state[HEAD] = state[EMBEDDING] if config.tie_word_embeddings else state[HEAD][index]
-    model = GPT2LMHeadModel(config)
+    try:
+        model = GPT2LMHeadModel(config)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ModelError(f"tabular_config does not build a GPT-2 ({type(exc).__name__}: {exc}).") from None
     _load(model, state)
     return model.eval()
 

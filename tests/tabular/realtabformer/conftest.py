@@ -35,6 +35,6 @@ def ours(codec: Any, rtf_ids: torch.Tensor) -> torch.Tensor:
 @pytest.fixture(scope="session")
 def imported():
     """The fixture imported with its training data recorded."""
-    from fuseprune.tabular.realtabformer import import_realtabformer
+    from fuseprune.tabular import TabularGPT
 
-    return import_realtabformer(FIXTURE, str(FIXTURE / "data.csv"))
+    return TabularGPT.from_realtabformer(FIXTURE, str(FIXTURE / "data.csv"))
