@@ -4,6 +4,7 @@ The public API, stage by stage (imported lazily, so ``import fuseprune`` is quic
 
 - data: :func:`load_table`, :data:`DATASETS`
 - tabular model: :class:`TableCodec`, :class:`TabularGPT`, :func:`train_on_table`, :func:`sample_rows`
+- REaLTabFormer models: :func:`import_realtabformer`, :func:`export_realtabformer`
 - scoring: :func:`score_layers`, :func:`score_tabular`, :class:`ScoreTable`
 - fusion: :class:`FusionBank`, :class:`LinearFusion`, :class:`ForestFusion`, :func:`validate`
 - pruning: :func:`make_plan`, :func:`make_tabular_plan`, :class:`PrunePlan`, :func:`apply_plan`, :func:`prune_tabular`
@@ -41,6 +42,8 @@ _EXPORTS = {
     "distill_step": "fuseprune.distill",
     "distill_tabular": "fuseprune.distill",
     "evaluate": "fuseprune.evaluation",
+    "export_realtabformer": "fuseprune.tabular.realtabformer",
+    "import_realtabformer": "fuseprune.tabular.realtabformer",
     "load_table": "fuseprune.data",
     "make_plan": "fuseprune.pruning",
     "make_tabular_plan": "fuseprune.pruning",

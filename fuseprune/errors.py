@@ -45,3 +45,7 @@ class NotFittedError(FusepruneError, ValueError):
 
 class OutputError(FusepruneError, OSError):
     """An output path may not be written: it holds something fuseprune did not write, or cannot be written."""
+
+
+class PeerNotFoundError(FusepruneError, FileNotFoundError):
+    """The side environment where REaLTabFormer itself runs is not built or not found."""

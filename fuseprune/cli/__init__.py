@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from rich.logging import RichHandler
 
 from fuseprune import __version__
-from fuseprune.cli import compare_commands, fuse_commands, model_commands, prune_commands
+from fuseprune.cli import compare_commands, fuse_commands, model_commands, prune_commands, rtf_commands
 from fuseprune.cli.boundary import Parser, UsageError, report
 from fuseprune.cli.output import command_maker, err
 from fuseprune.progress import quiet_transformers
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     command = command_maker(sub)
     model_commands.add_parsers(command)
     prune_commands.add_parsers(command)
+    rtf_commands.add_parsers(command)
     compare_commands.add_parsers(command)
     fuse_commands.add_parsers(sub)
     return parser

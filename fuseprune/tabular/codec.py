@@ -8,6 +8,7 @@ the model's logits, so every generated row decodes.
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -176,14 +177,7 @@ class TableCodec:
 
     def check_columns(self, frame: pd.DataFrame) -> None:
         """Raise a one-line error unless ``frame`` has exactly the codec's columns."""
-        have, want = [str(c) for c in frame.columns], self.column_names
-        missing = [c for c in want if c not in have]
-        extra = [c for c in have if c not in want]
-        if missing or extra:
-            raise DataError(
-                f"data columns do not match the model's codec: missing {missing or 'none'}, "
-                f"unexpected {extra or 'none'}; use the table the model was trained on."
-            )
+        check_frame_columns(frame, self.column_names)
 
     def metadata(self) -> dict[str, Any]:
         """SDMetrics single-table metadata: the kind (sdtype) of every column."""
@@ -233,3 +227,35 @@ class TableCodec:
             return cls.from_dict(payload)
         except CodecError as exc:
             raise CodecError(f"{str(path)!r} is not a valid codec file: {exc}") from None
+
+
+def check_frame_columns(frame: pd.DataFrame, want: list[str]) -> None:
+    """Raise a one-line error unless ``frame`` has exactly the columns ``want``."""
+    have = [str(c) for c in frame.columns]
+    missing = [c for c in want if c not in have]
+    extra = [c for c in have if c not in want]
+    if missing or extra:
+        raise DataError(
+            f"data columns do not match the model's codec: missing {missing or 'none'}, "
+            f"unexpected {extra or 'none'}; use the table the model was trained on."
+        )
+
+
+CODEC_KINDS = {"table": "fuseprune.tabular.codec:TableCodec",
+               "realtabformer": "fuseprune.tabular.realtabformer.codec:RtfCodec"}
+
+
+def load_codec(folder: str | Path) -> Any:
+    """Read ``codec.json`` from ``folder`` as the codec class its ``kind`` names (``table`` if none)."""
+    path = Path(folder) / CODEC_FILE
+    if not path.is_file():
+        raise PathNotFoundError(f"{str(path)!r} does not exist; is {str(folder)!r} a fuseprune model folder?")
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        kind = payload.get("kind", "table")
+    except (json.JSONDecodeError, AttributeError) as exc:
+        raise CodecError(f"{str(path)!r} is not a valid codec file ({exc}).") from None
+    if kind not in CODEC_KINDS:
+        raise CodecError(f"{str(path)!r} has codec kind {kind!r}; known: {', '.join(CODEC_KINDS)}.")
+    module, name = CODEC_KINDS[kind].split(":")
+    return getattr(importlib.import_module(module), name).load(folder)

@@ -20,7 +20,7 @@ from fuseprune.files import write_json_atomic
 from fuseprune.jsonsafe import nan_to_none
 from fuseprune.outputs import MODEL, output_folder
 from fuseprune.registry import Registry
-from fuseprune.tabular.codec import BOS_ID, EOS_ID, PAD_ID, TableCodec
+from fuseprune.tabular.codec import BOS_ID, EOS_ID, PAD_ID, TableCodec, load_codec
 from fuseprune.tabular.folder import (
     check_finite,
     check_info,
@@ -87,7 +87,8 @@ class TabularGPT:
 
     Attributes:
         model: The network.
-        codec: Turns rows into tokens and back.
+        codec: Turns rows into tokens and back: a :class:`TableCodec`, or for a model imported
+            from REaLTabFormer an :class:`~fuseprune.tabular.realtabformer.RtfCodec` (same interface).
         info: JSON-ready record of the data, split, preset and training history.
     """
 
@@ -151,9 +152,30 @@ class TabularGPT:
             log.warning("%s records no weights checksum (saved by an older fuseprune); loading it unverified", folder)
         elif verify:
             verify_checksums(folder, names, recorded)
-        codec = TableCodec.load(folder)
+        codec = load_codec(folder)
         codec.check_model_config(config.vocab_size, config.n_positions)
         return cls(_read_weights(folder, config), codec, info)
+
+
+    @classmethod
+    def from_realtabformer(cls, folder: str | Path, data: str | None = None) -> TabularGPT:
+        """Import a tabular model saved by REaLTabFormer (``rtf_config.json`` + ``rtf_model.pt``).
+
+        See :func:`fuseprune.tabular.realtabformer.import_realtabformer`; ``data`` (a
+        bundled name or CSV path) is the table it was trained on, recorded for evaluation.
+        """
+        from fuseprune.tabular.realtabformer.importer import import_realtabformer
+
+        return import_realtabformer(folder, data)
+
+    def to_realtabformer(self, folder: str | Path) -> Path:
+        """Write this model as a folder REaLTabFormer's ``load_from_dir`` loads and samples from.
+
+        See :func:`fuseprune.tabular.realtabformer.export_realtabformer`.
+        """
+        from fuseprune.tabular.realtabformer.exporter import export_realtabformer
+
+        return export_realtabformer(self, folder)
 
 
 def _read_weights(folder: Path, config: GPT2Config) -> GPT2LMHeadModel:
