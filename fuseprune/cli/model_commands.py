@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict
 
-from fuseprune.cli.output import RichProgress, data_of, emit, out, seeds, table
+from fuseprune.cli.output import RichProgress, data_of, emit, names, out, seeds, table
 
 PRESET_HELP = "model size: tiny, default or seed (default: %(default)s)"
 DEFAULT_DATASET = "breast-cancer-wisconsin"
@@ -18,9 +18,27 @@ def cmd_datasets(args: argparse.Namespace) -> None:
     from fuseprune.data import DATASETS
 
     infos = [DATASETS.get(name) for name in DATASETS.names()]
-    payload = [{"name": i.name, "source": i.source, "description": i.description} for i in infos]
-    rows = [(i.name, i.source, i.description) for i in infos]
-    emit(args, payload, lambda: table("bundled data sets (all offline)", ["name", "source", "description"], rows))
+    payload = [{"name": i.name, "source": i.source, "target": i.target, "description": i.description} for i in infos]
+    rows = [(i.name, i.source, i.target, i.description) for i in infos]
+    emit(args, payload, lambda: table("bundled data sets (all offline)", ["name", "source", "target", "description"],
+                                      rows))
+
+
+def cmd_metrics(args: argparse.Namespace) -> None:
+    """List the evaluation metrics: name, whether in the default set, figures and what they measure."""
+    from fuseprune.evaluation import METRICS, list_metrics
+    from fuseprune.evaluation.display import goal_text
+
+    payload = []
+    for name in list_metrics():
+        metric = METRICS.get(name)
+        figures = [{"name": f.name, "goal": f.goal, "ideal": f.ideal, "range": [f.low, f.high]} for f in metric.figures]
+        payload.append({"name": name, "default": metric.default, "description": metric.description,
+                        "figures": figures})
+    rows = [(m["name"], "yes" if m["default"] else "no", ", ".join(
+        f"{f['name']} ({goal_text(f['goal'], f['ideal'])})" for f in m["figures"]), m["description"]) for m in payload]
+    emit(args, payload, lambda: table("evaluation metrics (fuseprune evaluate --metrics a,b or default or all)",
+                                      ["metric", "default", "figures (better)", "what it measures"], rows))
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -62,10 +80,11 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     from fuseprune.evaluation import EvalConfig, evaluate
     from fuseprune.tabular import TabularGPT, split_of
 
+    config = EvalConfig(seeds=tuple(args.seeds), n_rows=args.rows, metrics=tuple(names(args.metrics)),
+                        target=args.target or "")
     bundle = TabularGPT.load(args.model_dir)
     data = load_table(data_of(bundle, args.data))
     train, holdout = split_of(bundle, data)
-    config = EvalConfig(seeds=tuple(args.seeds), n_rows=args.rows)
     record = evaluate(bundle, train, holdout, config, data_name=data.name, progress=RichProgress())
     if args.out:
         record.save(args.out)
@@ -104,6 +123,7 @@ def cmd_run(args: argparse.Namespace) -> None:
 def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     """Add this module's commands; ``command(name, func, help)`` makes a sub-parser."""
     command("datasets", cmd_datasets, "list the bundled data sets")
+    command("metrics", cmd_metrics, "list the evaluation metrics")
     p = command("train", cmd_train, "train a tabular model on a data set's training split")
     p.add_argument("--data", default=DEFAULT_DATASET, help="bundled data set name or CSV path (default: %(default)s)")
     p.add_argument("--preset", default="default", help=PRESET_HELP)
@@ -126,6 +146,11 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--data", help="data set name or CSV (default: the one the model records)")
     p.add_argument("--seeds", type=seeds, default=[0, 1, 2], help="sampling seeds, comma-separated (default: 0,1,2)")
     p.add_argument("--rows", type=int, default=0, help="rows sampled per seed (default: the training split size, at most 2000)")
+    p.add_argument("--metrics", default="default",
+                   help="comma-separated metrics, `default` (fast) or `all`; `fuseprune metrics` lists them "
+                        "(default: %(default)s)")
+    p.add_argument("--target", help="column the utility metric predicts (default: the bundled data set's own; "
+                                    "required for utility on a CSV)")
     p.add_argument("--out", help="JSON file for the evaluation record")
     p = command("score", cmd_score, "score every layer of a saved model with importance signals")
     p.add_argument("model_dir", help="model folder")

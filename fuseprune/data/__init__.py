@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fuseprune.data.catalog import DATASETS, DEFAULT_DATASET, DatasetInfo
+from fuseprune.data.catalog import DATASETS, DEFAULT_DATASET, DatasetInfo, target_of
 from fuseprune.data.columns import COLUMN_KINDS, infer_column_kinds, parse_column_overrides
 from fuseprune.data.table import DEFAULT_HOLDOUT, Table, load_table, split_frame
 
@@ -17,4 +17,5 @@ __all__ = [
     "load_table",
     "parse_column_overrides",
     "split_frame",
+    "target_of",
 ]
