@@ -21,6 +21,7 @@ again. Cells resume from their last finished step.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -160,14 +161,16 @@ class _Measure:
         self.config, self.cell, self.teacher, self.train, self.holdout = config, cell, teacher, train, holdout
         self.loss_fn = tabular_loss_fn(teacher.codec)
         self.batches = calibration_batches(teacher.codec, train, config.calibration_rows, seed=cell.seed)
+        # the references (real rows in the generator's place) are measured once, with the intact teacher
         self.eval_config = EvalConfig(seeds=config.quality_seeds, speed_rows=config.speed_rows, speed_repeats=3,
-                                      ceiling=False)
+                                      ceiling=False, metrics=("quality", *config.metrics))
 
     def state(self, model: Any, removed: list[int], kept: list[int]) -> Record:
         start = time.perf_counter()
         torch.manual_seed(self.cell.seed)
         bundle = TabularGPT(model, self.teacher.codec)
-        state = _metrics(evaluate(bundle, self.train, self.holdout, self.eval_config))
+        eval_config = self.eval_config if removed else dataclasses.replace(self.eval_config, ceiling=True)
+        state = _metrics(evaluate(bundle, self.train, self.holdout, eval_config))
         if not removed:
             batches = calibration_batches(self.teacher.codec, self.holdout, len(self.holdout), seed=0)
             state["oracle_impact"] = list(ablation_scores(model, batches, loss_fn=self.loss_fn, layers=LAYERS).raw)
@@ -192,4 +195,10 @@ def _metrics(record: Any) -> Record:
     keys = ("quality", "quality_per_seed", "column_shapes", "column_pair_trends", "diagnostic", "holdout_nll",
             "parameters", "bytes_on_disk", "rows_per_second")
     values = record.to_dict()
-    return {key: list(values[key]) if isinstance(values[key], tuple) else values[key] for key in keys}
+    state = {key: list(values[key]) if isinstance(values[key], tuple) else values[key] for key in keys}
+    if values["ceiling"] is not None:
+        state["ceiling"] = values["ceiling"]
+    extra = {name: figure for name, figure in values["metrics"].items() if figure["metric"] != "quality"}
+    if extra:  # figures of the grid's other metrics, each with its spread (and, at step 0, its reference)
+        state["metrics"] = extra
+    return state
