@@ -38,6 +38,8 @@ a two-sided Wilcoxon signed-rank p < 0.05 and a 95 % bootstrap interval of
 the mean difference that excludes zero; anything else is a tie. Fewer than six
 pairs can never separate two strategies, so with few teacher seeds every
 single data set is a tie and only the comparisons across data sets can speak.
+Each verdict is tested on its own at the 5 % level, without correction for the
+many verdicts of a table, so expect about one false alarm in twenty ties.
 """
 
 
@@ -121,7 +123,7 @@ def _comparisons(criterion: str, seed_table: pd.DataFrame, higher: bool) -> list
     for baseline, first in (("random", False), ("fusion-rf", True)):
         for strategy, c in analysis.versus(seed_table, baseline, higher, baseline_first=first).items():
             a, b = (baseline, strategy) if first else (strategy, baseline)
-            rows.append({"criterion": criterion, "strategy": a, "against": b, "n": c.n,
+            rows.append({"criterion": criterion, "table": baseline, "strategy": a, "against": b, "n": c.n,
                          "mean difference": c.mean_difference, "95% CI low": c.low, "95% CI high": c.high,
                          "p (Wilcoxon)": c.p_value, "verdict": c.verdict})
     return rows
@@ -174,10 +176,8 @@ def _verdicts(report: Report, against: str) -> pd.DataFrame:
     table = report.tables["head_to_head"]
     if table.empty:
         return pd.DataFrame()
-    if against == "random":
-        rows = table[table["against"] == "random"].assign(name=lambda t: t["strategy"])
-    else:
-        rows = table[table["strategy"] == against].assign(name=lambda t: t["against"])
+    rows = table[table["table"] == against]
+    rows = rows.assign(name=rows["strategy"] if against == "random" else rows["against"])
     rows = rows.assign(text=[f"{v} (p={p:.2g}, n={n})" for v, p, n in zip(rows["verdict"], rows["p (Wilcoxon)"],
                                                                            rows["n"])])
     return rows.pivot(index="name", columns="criterion", values="text")[list(pd.unique(rows["criterion"]))]
