@@ -79,7 +79,7 @@ def main() -> None:
     if args.quick:  # its own caches: a quick teacher trains for 3 epochs only
         args.data, args.preset, args.seeds, args.rows = "iris", "tiny", "0", 200
         args.teachers, args.students = "runs/bench-quick/teachers", "runs/bench-quick/students"
-        args.out = args.out.replace(".json", "-quick.json")
+        args.out = "runs/bench-quick/evaluation.json"  # not a result worth keeping
     quiet()
     seeds = tuple(int(s) for s in args.seeds.split(","))
     payload: dict[str, Any] = {"preset": args.preset, "seeds": list(seeds)}
