@@ -55,6 +55,7 @@ class Report:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     winners: dict[str, pd.Series] = field(default_factory=dict)
     ties: dict[str, int] = field(default_factory=dict)
+    references: pd.DataFrame = field(default_factory=pd.DataFrame)
     missing_cells: int = 0
 
 
@@ -65,8 +66,8 @@ def write_report(results: str | Path, out: str | Path | None = None) -> Report:
     frame = analysis.steps_frame(records)
     curve = analysis.curves(frame)
     out = Path(out) if out is not None else store.folder / "report"
-    report = Report(out, missing_cells=len(set(store.config.cells()) - {cell_of(r) for r in records
-                                                                         if r["next"] is None}))
+    report = Report(out, references=analysis.references(records),
+                    missing_cells=len(set(store.config.cells()) - {cell_of(r) for r in records if r["next"] is None}))
     seeds, separated, comparisons = {}, {}, []
     for name, (function, measure, higher) in _criteria(curve).items():
         report.tables[name] = function(curve, measure)
@@ -75,7 +76,7 @@ def write_report(results: str | Path, out: str | Path | None = None) -> Report:
         report.winners[name] = analysis.winner_counts(separated[name], report.tables[name].columns)
         report.ties[name] = int(separated[name].isna().sum())
         comparisons += _comparisons(name, seeds[name], higher)
-    extra = _extra_figures(records, frame, curve)
+    extra = _extra_figures(records, frame, curve, report.references)
     for name, (table, seed_table, higher) in extra.items():
         report.tables[name] = table
         comparisons += _comparisons(name, seed_table, higher)
@@ -129,18 +130,17 @@ def _comparisons(criterion: str, seed_table: pd.DataFrame, higher: bool) -> list
     return rows
 
 
-def _extra_figures(records: list[dict[str, Any]], frame: pd.DataFrame,
-                   curve: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, bool]]:
+def _extra_figures(records: list[dict[str, Any]], frame: pd.DataFrame, curve: pd.DataFrame,
+                   reference: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, bool]]:
     """Per figure of the grid's other metrics: its table with half the layers removed (strategies, then the
     teacher and the reference), the per-seed table the statistics use, and whether higher is better."""
     result = {}
-    reference = analysis.references(records)
     for figure, (goal, ideal) in analysis.figure_goals(records).items():
         table = analysis.at_half(curve, figure)
         teacher = curve[curve["step"] == 0].groupby("dataset")[figure].mean()
         rows = [table.T, teacher.to_frame("teacher (no layer removed)").T]
         if figure in reference.columns:
-            rows.append(reference[figure].to_frame("reference (real rows)").T)
+            rows.append(reference[figure].to_frame(REFERENCE_ROW).T)
         seed_table = analysis.per_seed(frame, analysis.at_half, figure)
         if goal == "target":  # closest to the ideal is best
             seed_table = (seed_table - ideal).abs()
@@ -148,6 +148,7 @@ def _extra_figures(records: list[dict[str, Any]], frame: pd.DataFrame,
     return result
 
 
+REFERENCE_ROW = "reference (real rows)"
 TITLES = {
     "best_quality": "Best quality after removing at least one layer",
     "quality_at_half": "Quality with half the layers removed",
@@ -196,37 +197,12 @@ def _markdown(store: ResultStore, report: Report, separated: dict[str, pd.Series
     lines += [INTRO, "## Winner counts", "",
               "Data sets on which a strategy is best with a lead the paired test over teacher seeds confirms "
               "against every other strategy; the last row counts the data sets where none is.", "",
-              _table(_counts(report), "{:d}"), ""]
-    for title, against, reading in VERSUS:
-        verdicts = _verdicts(report, against)
-        if not verdicts.empty:
-            lines += [f"## {title}", "", f"{reading} (p: Wilcoxon signed-rank; n: (data set, seed) pairs). "
-                      "Differences with their bootstrap intervals: `tables/head_to_head.csv`.", "",
-                      _table(verdicts, "{}"), ""]
-    lines += ["## Curves", "", "![quality and holdout NLL against layers removed](curves.png)", ""]
+              _table(_counts(report), "{:d}"), "", *_verdict_sections(report),
+              "## Curves", "", "![quality and holdout NLL against layers removed](curves.png)", ""]
     if has_distilled:
         lines += ["![the same after a short distillation at each step](curves_distilled.png)", ""]
-    for name in report.winners:
-        winners = separated[name]
-        lines += [f"## {TITLES[name]}", "", "A separated winner per data set in bold (none: a tie); the last "
-                  "column is the mean over data sets.", "",
-                  _table(_with_mean(report.tables[name]).T, "{:.4f}",
-                         bold=lambda strategy, dataset: winners.get(dataset) == strategy), ""]
-    for name, title in (("fusion_rf_vs_best_signal", "quality AUC"), ("fusion_rf_vs_best_signal_nll", "NLL AUC")):
-        table = report.tables[name]
-        if not table.empty:
-            lines += [f"## Forest fusion against the best single signal ({title})", "",
-                      "The signal with the best mean on each data set, chosen after the fact (which favours it); "
-                      "the verdict pairs the teacher seeds.", "", _table(table, "{:.4f}"), ""]
-    if extra:
-        lines += ["## Other metrics with half the layers removed", "",
-                  "Means over teacher seeds; `teacher` is the intact model, `reference` real training rows "
-                  "(or other real rows, for privacy) in the generator's place. Their verdicts against random "
-                  "and forest fusion are in the head-to-head tables above.", ""]
-        for name in extra:
-            lines += [f"### {figure_label(name.removesuffix('_at_half'))}", "", _table(report.tables[name], "{:.4f}"),
-                      ""]
-    lines += ["## Rank correlation with the oracle", "",
+    lines += [*_criterion_sections(report, separated), *_extra_sections(report, extra),
+              "## Rank correlation with the oracle", "",
               "Spearman correlation of each strategy's ranking of the intact teacher with the measured impact "
               "of removing each layer alone (mean over seeds).", "",
               _table(_with_mean(report.tables["rank_correlation"]).T, "{:.3f}"), "",
@@ -234,6 +210,50 @@ def _markdown(store: ResultStore, report: Report, separated: dict[str, pd.Series
               "## Wall time per strategy", "", _table(report.tables["wall_time"], "{:.3f}"), "",
               "Tables as CSV: `tables/`."]
     return "\n".join(lines) + "\n"
+
+
+def _verdict_sections(report: Report) -> list[str]:
+    lines = []
+    for title, against, reading in VERSUS:
+        verdicts = _verdicts(report, against)
+        if not verdicts.empty:
+            lines += [f"## {title}", "", f"{reading} (p: Wilcoxon signed-rank; n: (data set, seed) pairs). "
+                      "Differences with their bootstrap intervals: `tables/head_to_head.csv`.", "",
+                      _table(verdicts, "{}"), ""]
+    return lines
+
+
+def _criterion_sections(report: Report, separated: dict[str, pd.Series]) -> list[str]:
+    """Each criterion's table (a separated winner in bold, the quality reference below) and fusion's verdicts."""
+    lines = []
+    for name in report.winners:
+        table = _with_mean(report.tables[name]).T
+        if "quality" in name and "quality" in report.references.columns:
+            reference = report.references["quality"]
+            table.loc[REFERENCE_ROW] = [*reference.reindex(table.columns[:-1]), reference.mean()]
+        winners = separated[name]
+        lines += [f"## {TITLES[name]}", "", "A separated winner per data set in bold (none: a tie); the last "
+                  "column is the mean over data sets.", "",
+                  _table(table, "{:.4f}", bold=lambda strategy, dataset, w=winners: w.get(dataset) == strategy), ""]
+    for name, title in (("fusion_rf_vs_best_signal", "quality AUC"), ("fusion_rf_vs_best_signal_nll", "NLL AUC")):
+        table = report.tables[name]
+        if not table.empty:
+            lines += [f"## Forest fusion against the best single signal ({title})", "",
+                      "The signal with the best mean on each data set, chosen after the fact (which favours it); "
+                      "the verdict pairs the teacher seeds.", "", _table(table, "{:.4f}"), ""]
+    return lines
+
+
+def _extra_sections(report: Report, extra: list[str]) -> list[str]:
+    if not extra:
+        return []
+    lines = ["## Other metrics with half the layers removed", "",
+             "Means over teacher seeds; `teacher` is the intact model, `reference` real training rows "
+             "(or other real rows, for privacy) in the generator's place. Their verdicts against random "
+             "and forest fusion are in the head-to-head tables above.", ""]
+    for name in extra:
+        lines += [f"### {figure_label(name.removesuffix('_at_half'))}", "", _table(report.tables[name], "{:.4f}"), ""]
+    return lines
 
 
 def _with_mean(table: pd.DataFrame) -> pd.DataFrame:

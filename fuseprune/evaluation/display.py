@@ -46,13 +46,18 @@ def spread(mean: float | None, std: float | None) -> str:
     return number(mean) if std is None else f"{number(mean)} ± {number(std)}"
 
 
+def _shown(figure: Any, which: str = "mean") -> tuple[float | None, float | None]:
+    """(value, spread) of a figure or its reference; no spread from a single seed."""
+    std = figure.std if which == "mean" else figure.reference_std
+    return getattr(figure, which), std if len(figure.per_seed) > 1 else None
+
+
 def record_rows(record: Any) -> list[tuple[str, str, str, str]]:
     """(label, better, value, reference) of every figure of an evaluation record, then the model's own measures."""
     rows = []
     for name, figure in record.metrics.items():
-        reference = "not measured" if figure.reference is None else spread(figure.reference, figure.reference_std)
-        rows.append((figure_label(name), goal_text(figure.goal, figure.ideal), spread(figure.mean, figure.std),
-                     reference))
+        reference = "not measured" if figure.reference is None else spread(*_shown(figure, "reference"))
+        rows.append((figure_label(name), goal_text(figure.goal, figure.ideal), spread(*_shown(figure)), reference))
     for attribute, label, better, fmt in MODEL_ROWS:
         rows.append((label, better, fmt.format(getattr(record, attribute)), ""))
     rows.append((f"rows/s (median, batch {record.speed_batch_size})", "higher", f"{record.rows_per_second:,.0f}", ""))
@@ -67,8 +72,8 @@ def paired_rows(first: Any, second: Any) -> list[tuple[str, ...]]:
         if b is None:
             continue
         ratio = f"{b.mean / a.mean:.3f}" if a.mean and b.mean is not None else ""
-        rows.append((figure_label(name), goal_text(a.goal, a.ideal), spread(a.mean, a.std), spread(b.mean, b.std),
-                     ratio, spread(a.reference, a.reference_std)))
+        rows.append((figure_label(name), goal_text(a.goal, a.ideal), spread(*_shown(a)), spread(*_shown(b)),
+                     ratio, spread(*_shown(a, "reference"))))
     speed = ("rows_per_second", f"rows/s (batch {first.speed_batch_size})", "higher", "{:,.0f}")
     for attribute, label, better, fmt in (*MODEL_ROWS, speed):
         a, b = getattr(first, attribute), getattr(second, attribute)

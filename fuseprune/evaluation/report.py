@@ -32,7 +32,8 @@ class EvalConfig(ConfigMixin):
     speed_rows: int = field(default=1024, metadata={"help": "rows sampled per timed speed run"})
     speed_repeats: int = field(default=5, metadata={"help": "timed speed runs; rows/s is their median"})
     batch_size: int = field(default=512, metadata={"help": "rows sampled at once"})
-    ceiling: bool = field(default=True, metadata={"help": "also score real rows in the generator's place (the reference)"})
+    ceiling: bool = field(default=True, metadata={
+        "help": "also score real rows in the generator's place (the reference)"})
     metrics: tuple[str, ...] = field(default=("default",), metadata={"help": "metrics: names, `default` or `all`"})
     target: str = field(default="", metadata={"help": "column utility predicts (empty = the data set's own, if any)"})
 

@@ -175,6 +175,7 @@ def test_a_grid_with_other_metrics_records_them_and_the_report_shows_them(teache
     report = write_report(tmp_path / "grid")
     text = (tmp_path / "grid" / "report" / "report.md").read_text()
     assert "## Other metrics with half the layers removed" in text and "### correlation: mean |difference|" in text
+    assert "| reference (real rows) |" in text  # beside the quality tables too: the teacher's ceiling
     table = report.tables["corr_mae_at_half"]
     assert {"teacher (no layer removed)", "reference (real rows)", "random", "weight_norm"} <= set(table.index)
     assert "corr_mae_at_half" in set(report.tables["head_to_head"]["criterion"])

@@ -9,7 +9,7 @@ import pytest
 
 from fuseprune.errors import ConfigError, DataError, UnknownNameError
 from fuseprune.evaluation import METRICS, RealRows, default_metrics, list_metrics, resolve_metrics, score_samples
-from fuseprune.evaluation.metric import Figure, GOALS
+from fuseprune.evaluation.metric import GOALS, Figure
 
 
 @pytest.mark.parametrize("name", list_metrics())

@@ -64,7 +64,7 @@ def test_a_chosen_metric_set_is_all_that_is_measured(tiny_bundle, wisconsin):
     record = evaluate(tiny_bundle, train, holdout, config)
     assert set(record.metrics) == {"dcr_share", "dcr_p5", "copy_share"}
     assert record.quality is None and record.ceiling is None and record.metrics["dcr_share"].reference is None
-    assert [row[0] for row in record.rows()][0] == "DCR: share nearer training rows"
+    assert record.rows()[0][0] == "DCR: share nearer training rows"
 
 
 def test_a_table_without_a_known_target_leaves_utility_out_of_the_default_set(tiny_bundle, wisconsin):
