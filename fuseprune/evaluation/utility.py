@@ -14,8 +14,8 @@ seed (the real model gets the same seed), ``thread_count`` = torch's thread
 count, nothing written to disk. Categorical and boolean features are CatBoost
 categorical features (as text; missing is the text ``nan``), numbers floats
 (CatBoost treats a missing number as smaller than all others). Rows with a
-missing target are left out. Synthetic rows with a single class give a
-constant prediction (ROC-AUC 0.5).
+missing target are left out. Synthetic rows with a single class (or a
+single number) give a constant prediction (ROC-AUC 0.5, R2 at most 0).
 """
 
 from __future__ import annotations
@@ -108,7 +108,10 @@ def _fit_and_score(real: RealRows, rows: pd.DataFrame, seed: int) -> dict[str, f
     x_train, x_test = _features(train, target, categorical), _features(test, target, categorical)
     if _is_regression(real):
         y_train, y_test = _numbers(train[target]), _numbers(test[target])
-        predicted = _regressor(seed, categorical).fit(x_train, y_train).predict(x_test)
+        if np.unique(y_train).size < 2:  # a generator that writes one number: predict it
+            predicted = np.full(len(y_test), y_train[0])
+        else:
+            predicted = _regressor(seed, categorical).fit(x_train, y_train).predict(x_test)
         return {"utility_r2": float(r2_score(y_test, predicted)),
                 "utility_rmse": float(np.sqrt(mean_squared_error(y_test, predicted)))}
     y_train, y_test = _text(train[target]), _text(test[target])

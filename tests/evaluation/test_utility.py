@@ -57,3 +57,12 @@ def test_a_missing_or_single_valued_target_is_refused(process_real):
     one_class = dataclasses.replace(process_real, train=process_real.train.assign(c="lo"))
     with pytest.raises(DataError, match="target 'c' has one value \\('lo'\\) in the training rows"):
         UtilityMetric().check(one_class)
+
+
+def test_one_number_rows_give_a_constant_prediction(process_real):
+    real = dataclasses.replace(process_real, target="y")
+    scores = UtilityMetric().compute(real, real.train.assign(y=1.0), seed=0)
+    y = real.holdout["y"].to_numpy()
+    # always 1.0: R2 = 1 - sum((y - 1)^2) / sum((y - mean)^2), RMSE = sqrt(mean((y - 1)^2))
+    assert scores["utility_r2"] == pytest.approx(1 - ((y - 1) ** 2).sum() / ((y - y.mean()) ** 2).sum())
+    assert scores["utility_rmse"] == pytest.approx(np.sqrt(((y - 1) ** 2).mean()))
