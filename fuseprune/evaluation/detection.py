@@ -8,7 +8,9 @@ it separates them perfectly.
 
 - ``logistic_detection``: SDMetrics ``LogisticDetection`` (logistic regression
   on one-hot categories and raw numbers), the C2ST that TabSyn and TabDiff
-  report. Being linear, it barely sees a generator that keeps every column's
+  report. The categories are one-hot encoded here, over the values of both
+  frames (SDMetrics' own encoder knows only the real rows' values and fails
+  on any other). Being linear, it barely sees a generator that keeps every column's
   distribution but breaks the relations between columns.
 - ``gbdt_detection``: the same protocol with a CatBoost classifier (100
   iterations, depth 4, seeded), which does see such broken relations.
@@ -25,7 +27,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from fuseprune.evaluation.frames import numpy_seed, plain_frame, plain_metadata
+from fuseprune.evaluation.frames import numpy_seed, plain_frame
 from fuseprune.evaluation.metric import Figure, Metric, RealRows, register_metric
 from fuseprune.evaluation.utility import catboost_threads
 
@@ -36,10 +38,31 @@ def logistic_detection(real: pd.DataFrame, synthetic: pd.DataFrame, kinds, seed:
     """SDMetrics ``LogisticDetection`` of ``synthetic`` against ``real`` (1 = indistinguishable)."""
     from sdmetrics.single_table import LogisticDetection
 
+    real, synthetic = one_hot(plain_frame(real, kinds), plain_frame(synthetic, kinds), kinds)
+    metadata = {"columns": {name: {"sdtype": "numerical"} for name in real.columns}}
     with warnings.catch_warnings(), numpy_seed(seed):
         warnings.simplefilter("ignore")
-        return float(LogisticDetection.compute(plain_frame(real, kinds), plain_frame(synthetic, kinds),
-                                               plain_metadata(kinds)))
+        return float(LogisticDetection.compute(real, synthetic, metadata))
+
+
+def one_hot(real: pd.DataFrame, synthetic: pd.DataFrame, kinds) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Categorical columns as 0/1 columns over the values of both frames, numbers as they are.
+
+    SDMetrics one-hot encodes categories itself, but only those of the real
+    rows, and fails on a synthetic value the real rows lack; encoding over both
+    frames gives the classifier the same columns and lets such a value count
+    as the giveaway it is.
+    """
+    both = pd.concat([real, synthetic], ignore_index=True)
+    columns = []
+    for i, (name, kind) in enumerate(kinds.items()):
+        if kind == "numerical":
+            columns.append(both[[name]].set_axis([f"c{i}"], axis=1))
+        else:
+            dummies = pd.get_dummies(both[name], dtype=float)
+            columns.append(dummies.set_axis([f"c{i}_{j}" for j in range(dummies.shape[1])], axis=1))
+    encoded = pd.concat(columns, axis=1)
+    return encoded.iloc[:len(real)].reset_index(drop=True), encoded.iloc[len(real):].reset_index(drop=True)
 
 
 def gbdt_detection(real: pd.DataFrame, synthetic: pd.DataFrame, kinds, seed: int) -> float:
