@@ -41,6 +41,8 @@ def test_metrics_lists_every_metric_with_its_figures(capsys):
     assert code == 0 and list(payload)[:2] == ["quality", "utility"]
     assert payload["privacy-sdmetrics"]["default"] is False and payload["privacy"]["default"] is True
     assert {"name": "dcr_share", "goal": "target", "ideal": 0.5, "range": [0.0, 1.0]} in payload["privacy"]["figures"]
+    assert {"name": "dcr_p5", "goal": "maximize", "ideal": None, "range": [0.0, None]} in payload["privacy"]["figures"]
+    assert "Infinity" not in out  # strict JSON
 
 
 def test_evaluate_shows_the_chosen_metrics_beside_their_references(capsys, tiny_model_dir, tmp_path):

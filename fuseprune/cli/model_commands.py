@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from collections.abc import Callable
 from dataclasses import asdict
 
@@ -32,7 +33,8 @@ def cmd_metrics(args: argparse.Namespace) -> None:
     payload = []
     for name in list_metrics():
         metric = METRICS.get(name)
-        figures = [{"name": f.name, "goal": f.goal, "ideal": f.ideal, "range": [f.low, f.high]} for f in metric.figures]
+        figures = [{"name": f.name, "goal": f.goal, "ideal": f.ideal,  # an unbounded end is null
+                    "range": [None if math.isinf(v) else v for v in (f.low, f.high)]} for f in metric.figures]
         payload.append({"name": name, "default": metric.default, "description": metric.description,
                         "figures": figures})
     rows = [(m["name"], "yes" if m["default"] else "no", ", ".join(
