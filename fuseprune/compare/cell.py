@@ -10,8 +10,11 @@ Each step writes one record as soon as it is finished::
 original indices of the layers left; ``keep`` the strategy's keep score of each
 of them (higher = keep) and ``next`` the layer it removes next (both ``None``
 once one layer is left). ``state`` measures the model as it is: SDMetrics
-quality and diagnostic, holdout NLL, parameters, bytes, rows/s, and, at step 0,
-``oracle_impact`` (the holdout-loss increase from skipping each layer alone).
+quality and diagnostic, holdout NLL, parameters, bytes, rows/s, the figures of
+the grid's other metrics (``metrics``: figure -> mean, spread, per seed), and,
+at step 0, ``oracle_impact`` (the holdout-loss increase from skipping each
+layer alone) and the references (``ceiling`` for quality, and each figure's
+``reference``), which depend only on the data and are measured once.
 
 A model state is fixed by (data set, seed, removed layers), whatever the
 strategy: a state already measured by another cell is copied, not measured
