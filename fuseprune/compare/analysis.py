@@ -163,13 +163,6 @@ def versus(seed_table: pd.DataFrame, baseline: str, higher_is_better: bool, *,
     return result
 
 
-def comparison_table(comparisons: dict[str, PairedComparison]) -> pd.DataFrame:
-    """The comparisons as a table: n, mean difference, its 95 % bootstrap interval, p-value, verdict."""
-    rows = {name: {"n": c.n, "mean difference": c.mean_difference, "95% CI low": c.low, "95% CI high": c.high,
-                   "p (Wilcoxon)": c.p_value, "verdict": c.verdict} for name, c in comparisons.items()}
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
 def rank_correlation(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """Data set x strategy: Spearman correlation of the step-0 ranking with the oracle, mean over seeds."""
     rows = []
