@@ -122,7 +122,7 @@ def _strategy(dataset: str) -> Any:
 
 
 def cost(name: str, preset: str, rows: int, args: argparse.Namespace) -> dict[str, Any]:
-    """(a): seconds per default metric on ``rows`` sampled rows, and evaluate() as `make run` calls it."""
+    """(a): seconds per default metric on ``rows`` sampled rows, and the scoring `make run` does with each set."""
     table, teacher, student, _ = models(name, args)
     train, holdout = split_of(teacher, table)
     kinds = {c.name: c.kind for c in teacher.codec.columns}
