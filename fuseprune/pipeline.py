@@ -90,18 +90,17 @@ class RunResult:
     def __rich__(self) -> Any:
         from rich.table import Table
 
-        t, s = self.teacher, self.student
+        from fuseprune.evaluation.display import paired_rows
+
+        t = self.teacher
         table = Table(title=f"teacher vs pruned + distilled student on {t.data} "
-                            f"({self.plan.strategy}: layers {list(self.plan.remove)} removed)")
-        for column in ("measure", "teacher", "student", "student / teacher"):
-            table.add_column(column, justify="right")
-        rows = [("SDMetrics quality", t.quality, s.quality, "{:.4f}"), ("SDMetrics diagnostic", t.diagnostic, s.diagnostic, "{:.4f}"),
-                ("holdout NLL per row (nats)", t.holdout_nll, s.holdout_nll, "{:.3f}"), ("layers", t.layers, s.layers, "{}"),
-                ("parameters", t.parameters, s.parameters, "{:,}"), ("bytes on disk", t.bytes_on_disk, s.bytes_on_disk, "{:,}"),
-                (f"rows/s (batch {t.speed_batch_size})", t.rows_per_second, s.rows_per_second, "{:,.0f}")]
-        for label, a, b, fmt in rows:
-            table.add_row(label, fmt.format(a), fmt.format(b), f"{b / a:.3f}")
-        table.add_row("quality ceiling (real train vs holdout)", f"{t.ceiling:.4f}", f"{s.ceiling:.4f}", "")
+                            f"({self.plan.strategy}: layers {list(self.plan.remove)} removed)",
+                      caption=f"mean ± sd over {len(t.seeds)} sampling seeds of {t.n_rows} rows; reference: real "
+                              "rows in the generator's place (real train vs holdout)")
+        for column in ("measure", "better", "teacher", "student", "student / teacher", "reference"):
+            table.add_column(column, justify="left" if column in ("measure", "better") else "right")
+        for row in paired_rows(t, self.student):
+            table.add_row(*row)
         return table
 
 

@@ -32,6 +32,27 @@ def test_train_sample_evaluate(capsys, tmp_path):
     code, out, _ = run_cli(capsys, "evaluate", str(model_dir), "--seeds", "0", "--rows", "50", "--json")
     record = json.loads(out)
     assert code == 0 and record["data"] == "iris" and record["n_rows"] == 50 and 0 < record["quality"] <= 1
+    assert record["target"] == "Species" and record["metrics"]["utility_macro_f1"]["reference"] is not None
+
+
+def test_metrics_lists_every_metric_with_its_figures(capsys):
+    code, out, _ = run_cli(capsys, "metrics", "--json")
+    payload = {m["name"]: m for m in json.loads(out)}
+    assert code == 0 and list(payload)[:2] == ["quality", "utility"]
+    assert payload["privacy-sdmetrics"]["default"] is False and payload["privacy"]["default"] is True
+    assert {"name": "dcr_share", "goal": "target", "ideal": 0.5, "range": [0.0, 1.0]} in payload["privacy"]["figures"]
+    assert {"name": "dcr_p5", "goal": "maximize", "ideal": None, "range": [0.0, None]} in payload["privacy"]["figures"]
+    assert "Infinity" not in out  # strict JSON
+
+
+def test_evaluate_shows_the_chosen_metrics_beside_their_references(capsys, tiny_model_dir, tmp_path):
+    out_file = tmp_path / "record.json"
+    code, out, _ = run_cli(capsys, "evaluate", str(tiny_model_dir), "--seeds", "0,1", "--rows", "60",
+                           "--metrics", "correlation,privacy", "--out", str(out_file))
+    assert code == 0 and "reference" in out and "correlation: mean" in out and "near 0.5" in out
+    saved = json.loads(out_file.read_text())
+    assert set(saved["metrics"]) == {"corr_mae", "corr_frobenius", "dcr_share", "dcr_p5", "copy_share"}
+    assert saved["quality"] is None and len(saved["metrics"]["dcr_share"]["per_seed"]) == 2
 
 
 def test_run_prunes_distills_and_compares_then_reuses_the_teacher(capsys, tmp_path):
@@ -42,6 +63,10 @@ def test_run_prunes_distills_and_compares_then_reuses_the_teacher(capsys, tmp_pa
     assert first["teacher"]["layers"] == 2 and first["student"]["layers"] == 1
     assert first["student"]["parameters"] < first["teacher"]["parameters"]
     assert first["teacher"]["data"] == first["student"]["data"] == "breast-cancer-wisconsin"
+    # the default metric set for both, against the same references
+    teacher, student = first["teacher"]["metrics"], first["student"]["metrics"]
+    assert set(teacher) == set(student) and {"utility_ratio", "gbdt_detection", "dcr_share"} <= set(teacher)
+    assert all(teacher[name]["reference"] == student[name]["reference"] for name in teacher)
     for name in ("teacher", "student", "plan.json", "teacher.json", "student.json", "summary.json"):
         assert (tmp_path / "run" / name).exists(), name
     code, out, _ = run_cli(capsys, *argv)

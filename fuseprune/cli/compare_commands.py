@@ -60,6 +60,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
         datasets=tuple(names(args.datasets)), strategies=tuple(names(args.strategies)), seeds=tuple(args.seeds),
         preset=args.preset, quality_seeds=tuple(args.quality_seeds), calibration_rows=args.calibration_rows,
         speed_rows=args.speed_rows, distill=args.distill, distill_epochs=args.distill_epochs, bank=args.bank or "",
+        metrics=tuple(names(args.metrics)),
     )
     start = time.perf_counter()
     try:
@@ -90,13 +91,16 @@ def cmd_report(args: argparse.Namespace) -> None:
     check_folder(args.out or Path(args.results) / "report", REPORT, args.overwrite, option="--out")
     report = write_report(args.results, args.out, overwrite=args.overwrite)
     counts = {name: wins.to_dict() for name, wins in report.winners.items()}
-    payload = {"report": str(report.folder / "report.md"), "missing_cells": report.missing_cells, "winners": counts}
+    payload = {"report": str(report.folder / "report.md"), "missing_cells": report.missing_cells, "winners": counts,
+               "ties": report.ties}
 
     def render() -> Any:
         strategies = sorted({s for wins in counts.values() for s in wins})
-        rows = [[s, *[counts[name].get(s, 0) for name in counts]] for s in strategies]
-        return table(f"data sets won, per criterion (report: {report.folder / 'report.md'})",
-                     ["strategy", *counts], sorted(rows, key=lambda r: -sum(r[1:])))
+        rows = sorted([[s, *[counts[name].get(s, 0) for name in counts]] for s in strategies],
+                      key=lambda r: -sum(r[1:]))
+        rows.append(["tie (no separated winner)", *[report.ties[name] for name in counts]])
+        return table(f"data sets won with a lead a paired test confirms, per criterion "
+                     f"(report: {report.folder / 'report.md'})", ["strategy", *counts], rows)
 
     emit(args, payload, render)
     if report.missing_cells and not args.json:
@@ -116,6 +120,9 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--distill", action="store_true", help="also measure every step after a short distillation")
     p.add_argument("--distill-epochs", type=integer(1, 1000), default=3, help="epochs of that distillation, at most 1000 (default: 3)")
     p.add_argument("--bank", help="fusion bank for fusion-lr/fusion-rf (default: the shipped one)")
+    p.add_argument("--metrics", default="",
+                   help="evaluation metrics measured at every step besides SDMetrics quality: names, default or all "
+                        "(`fuseprune metrics` lists them; default: none)")
     p.add_argument("--out", required=True, help="results folder (resumed if it holds the same grid)")
     p.add_argument("--jobs", type=integer(1, 256), default=1, help="cells run at once, at most 256 (default: 1)")
     p.add_argument("--backend", default="local", help="local (worker processes) or ray (default: local)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from collections.abc import Callable
 from dataclasses import asdict
 
@@ -18,6 +19,7 @@ from fuseprune.cli.output import (
     emit,
     integer,
     load_model,
+    names,
     number,
     out,
     read_options,
@@ -36,9 +38,28 @@ def cmd_datasets(args: argparse.Namespace) -> None:
     from fuseprune.data import DATASETS
 
     infos = [DATASETS.get(name) for name in DATASETS.names()]
-    payload = [{"name": i.name, "source": i.source, "description": i.description} for i in infos]
-    rows = [(i.name, i.source, i.description) for i in infos]
-    emit(args, payload, lambda: table("bundled data sets (all offline)", ["name", "source", "description"], rows))
+    payload = [{"name": i.name, "source": i.source, "target": i.target, "description": i.description} for i in infos]
+    rows = [(i.name, i.source, i.target, i.description) for i in infos]
+    emit(args, payload, lambda: table("bundled data sets (all offline)", ["name", "source", "target", "description"],
+                                      rows))
+
+
+def cmd_metrics(args: argparse.Namespace) -> None:
+    """List the evaluation metrics: name, whether in the default set, figures and what they measure."""
+    from fuseprune.evaluation import METRICS, list_metrics
+    from fuseprune.evaluation.display import goal_text
+
+    payload = []
+    for name in list_metrics():
+        metric = METRICS.get(name)
+        figures = [{"name": f.name, "goal": f.goal, "ideal": f.ideal,  # an unbounded end is null
+                    "range": [None if math.isinf(v) else v for v in (f.low, f.high)]} for f in metric.figures]
+        payload.append({"name": name, "default": metric.default, "description": metric.description,
+                        "figures": figures})
+    rows = [(m["name"], "yes" if m["default"] else "no", ", ".join(
+        f"{f['name']} ({goal_text(f['goal'], f['ideal'])})" for f in m["figures"]), m["description"]) for m in payload]
+    emit(args, payload, lambda: table("evaluation metrics (fuseprune evaluate --metrics a,b or default or all)",
+                                      ["metric", "default", "figures (better)", "what it measures"], rows))
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -87,10 +108,11 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
     if args.out is not None:
         check_file(args.out, EVALUATION, args.overwrite, option="--out")
+    config = EvalConfig(seeds=tuple(args.seeds), n_rows=args.rows, metrics=tuple(names(args.metrics)),
+                        target=args.target or "")
     bundle = load_model(args.model_dir, args)
     data = table_of(bundle, args)
     train, holdout = split_of(bundle, data)
-    config = EvalConfig(seeds=tuple(args.seeds), n_rows=args.rows)
     record = evaluate(bundle, train, holdout, config, data_name=data.name, progress=RichProgress())
     if args.out is not None:
         record.save(args.out, overwrite=args.overwrite)
@@ -135,6 +157,7 @@ def cmd_run(args: argparse.Namespace) -> None:
 def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     """Add this module's commands; ``command(name, func, help)`` makes a sub-parser."""
     command("datasets", cmd_datasets, "list the bundled data sets")
+    command("metrics", cmd_metrics, "list the evaluation metrics")
     p = command("train", cmd_train, "train a tabular model on a data set's training split")
     p.add_argument("--data", default=DEFAULT_DATASET, help="bundled data set name or CSV path (default: %(default)s)")
     p.add_argument("--preset", default="default", help=PRESET_HELP)
@@ -161,6 +184,11 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     add_table_options(p)
     p.add_argument("--seeds", type=seeds, default=[0, 1, 2], help="sampling seeds, comma-separated (default: 0,1,2)")
     p.add_argument("--rows", type=integer(0, MAX_EVAL_ROWS), default=0, help=f"rows sampled per seed, at most {MAX_EVAL_ROWS:,} (default: 0 = the training split size, at most 2000)")
+    p.add_argument("--metrics", default="default",
+                   help="comma-separated metrics, `default` (fast) or `all`; `fuseprune metrics` lists them "
+                        "(default: %(default)s)")
+    p.add_argument("--target", help="column the utility metric predicts (default: the bundled data set's own; "
+                                    "required for utility on a CSV)")
     p.add_argument("--out", help="JSON file for the evaluation record")
     add_overwrite(p)
     p = command("score", cmd_score, "score every layer of a saved model with importance signals")

@@ -13,19 +13,24 @@ gets one curve: quality (or holdout NLL) against layers removed.
   each layer alone), averaged over seeds;
 - wall time: seconds a strategy spends ranking, per ranking and per cell.
 
-Winner counts leave out ``ablation``: it is the oracle itself (it measures
-the loss of every candidate), shown for reference.
+Claims are statistical (:mod:`fuseprune.compare.stats`): a strategy wins a
+data set only when a paired test over teacher seeds separates it from every
+other strategy, and a head-to-head verdict across data sets pairs the values of
+each (data set, seed); anything else is a tie. Winner counts leave out
+``ablation``: it is the oracle itself (it measures the loss of every
+candidate), shown for reference.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from fuseprune.compare.grid import FUSION
+from fuseprune.compare.stats import PairedComparison, paired_comparison
 from fuseprune.errors import DataError
 from fuseprune.fusion.bank import spearman
 from fuseprune.scoring import list_signals
@@ -36,7 +41,12 @@ MEASURES = {"quality": True, "holdout_nll": False, "diagnostic": True}
 
 
 def steps_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """One row per step record: the cell, the step and the measures of the state."""
+    """One row per step record: the cell, the step and the measures of the state.
+
+    Figures of the grid's other metrics (``state["metrics"]``) become columns of
+    their own, named by the figure; their references (measured at step 0) are
+    in :func:`references`.
+    """
     if not records:
         raise DataError("the results store holds no finished steps yet; run `fuseprune compare` first.")
     rows = []
@@ -47,8 +57,32 @@ def steps_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
                **{m: state[m] for m in (*MEASURES, "parameters", "rows_per_second")}}
         for m in MEASURES:
             row[f"distilled_{m}"] = state.get("distilled", {}).get(m, np.nan)
+        for name, figure in state.get("metrics", {}).items():
+            row[name] = np.nan if figure["mean"] is None else figure["mean"]
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def figure_goals(records: Sequence[dict[str, Any]]) -> dict[str, tuple[str, float | None]]:
+    """Figure name -> (goal, ideal) of every figure of the grid's other metrics, in first-seen order."""
+    goals: dict[str, tuple[str, float | None]] = {}
+    for r in records:
+        for name, figure in r["state"].get("metrics", {}).items():
+            goals.setdefault(name, (figure["goal"], figure["ideal"]))
+    return goals
+
+
+def references(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """Data set x figure: the reference (real rows in the generator's place), mean over seeds, from step 0."""
+    rows = [{"dataset": r["dataset"], "seed": r["seed"], "figure": name, "reference": figure["reference"]}
+            for r in records if r["step"] == 0
+            for name, figure in r["state"].get("metrics", {}).items() if figure.get("reference") is not None]
+    rows += [{"dataset": r["dataset"], "seed": r["seed"], "figure": "quality", "reference": r["state"]["ceiling"]}
+             for r in records if r["step"] == 0 and r["state"].get("ceiling") is not None]
+    if not rows:
+        return pd.DataFrame()
+    frame = pd.DataFrame(rows).drop_duplicates(["dataset", "seed", "figure"])
+    return frame.pivot_table(index="dataset", columns="figure", values="reference", aggfunc="mean")
 
 
 def curves(frame: pd.DataFrame) -> pd.DataFrame:
@@ -83,12 +117,50 @@ def area_under(curve: pd.DataFrame, measure: str = "quality") -> pd.DataFrame:
     return values.reset_index().pivot(index="dataset", columns="strategy", values=measure)
 
 
-def winners(table: pd.DataFrame, higher_is_better: bool) -> pd.Series:
-    """How many data sets each strategy wins in ``table`` (ties count for every tied strategy; oracle left out)."""
-    contenders = table.drop(columns=[REFERENCE], errors="ignore")
-    best = contenders.max(axis=1) if higher_is_better else contenders.min(axis=1)
-    wins = contenders.apply(lambda column: np.isclose(column, best, rtol=0, atol=1e-12) & column.notna())
-    return wins.sum().astype(int).sort_values(ascending=False)
+def per_seed(frame: pd.DataFrame, table: Callable[..., pd.DataFrame], measure: str = "quality") -> pd.DataFrame:
+    """(data set, seed) x strategy: ``table`` (best_quality, at_half or area_under) of each teacher seed alone."""
+    parts = {seed: table(group, measure) for seed, group in frame.groupby("seed")}
+    stacked = pd.concat(parts, names=["seed", "dataset"])
+    return stacked.reorder_levels(["dataset", "seed"]).sort_index()
+
+
+def separated_winners(seed_table: pd.DataFrame, higher_is_better: bool) -> pd.Series:
+    """Per data set: the strategy with the best seed mean if a paired test over its seeds separates it
+    from every other strategy (the oracle left out), else None (a tie)."""
+    contenders = seed_table.drop(columns=[REFERENCE], errors="ignore")
+    result: dict[Any, str | None] = {}
+    for dataset, rows in contenders.groupby(level="dataset", sort=True):
+        means = rows.mean().dropna()
+        if len(means) < 2:
+            result[dataset] = None
+            continue
+        best = means.idxmax() if higher_is_better else means.idxmin()
+        separated = all(paired_comparison(rows[best], rows[other], higher_is_better).verdict == "better"
+                        for other in means.index if other != best)
+        result[dataset] = best if separated else None
+    return pd.Series(result, dtype=object)
+
+
+def winner_counts(winners: pd.Series, strategies: Sequence[str]) -> pd.Series:
+    """Data sets each strategy won (separated winners only; the oracle left out), most first."""
+    counts = pd.Series(0, index=[s for s in strategies if s != REFERENCE], dtype=int)
+    for strategy in winners.dropna():
+        counts[strategy] += 1
+    return counts.sort_values(ascending=False, kind="stable")
+
+
+def versus(seed_table: pd.DataFrame, baseline: str, higher_is_better: bool, *,
+           baseline_first: bool = False) -> dict[str, PairedComparison]:
+    """Every strategy against ``baseline`` (or, with ``baseline_first``, the baseline against every
+    strategy), paired by (data set, seed) across all data sets; keyed by the other strategy."""
+    if baseline not in seed_table.columns:
+        return {}
+    result = {}
+    for strategy in seed_table.columns:
+        if strategy != baseline:
+            first, second = (baseline, strategy) if baseline_first else (strategy, baseline)
+            result[strategy] = paired_comparison(seed_table[first], seed_table[second], higher_is_better)
+    return result
 
 
 def rank_correlation(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
@@ -142,20 +214,22 @@ def wall_time(frame: pd.DataFrame) -> pd.DataFrame:
         "seconds per cell")
 
 
-def fusion_versus_best_signal(table: pd.DataFrame, higher_is_better: bool, fusion: str = "fusion-rf") -> pd.DataFrame:
-    """Per data set: the fusion's value, the best single signal and its value, and whether the fusion wins."""
-    signals = [s for s in list_signals() if s in table.columns]
-    if fusion not in table.columns or not signals:
+def fusion_versus_best_signal(seed_table: pd.DataFrame, higher_is_better: bool,
+                              fusion: str = "fusion-rf") -> pd.DataFrame:
+    """Per data set: the fusion's seed mean, the single signal with the best seed mean, its value and
+    the fusion's verdict against it over the seeds (better, worse or tie)."""
+    signals = [s for s in list_signals() if s in seed_table.columns]
+    if fusion not in seed_table.columns or not signals:
         return pd.DataFrame()
     rows = []
-    for dataset, row in table.iterrows():
-        values = row[signals].dropna()
-        if values.empty:
+    for dataset, group in seed_table.groupby(level="dataset", sort=True):
+        means = group[signals].mean().dropna()
+        if means.empty:
             continue
-        best = values.idxmax() if higher_is_better else values.idxmin()
-        beats = row[fusion] >= values[best] if higher_is_better else row[fusion] <= values[best]
-        rows.append({"dataset": dataset, fusion: row[fusion], "best single signal": best,
-                     "its value": values[best], f"{fusion} at least as good": bool(beats)})
+        best = means.idxmax() if higher_is_better else means.idxmin()
+        verdict = paired_comparison(group[fusion], group[best], higher_is_better)
+        rows.append({"dataset": dataset, fusion: group[fusion].mean(), "best single signal": best,
+                     "its value": means[best], f"{fusion} vs it": verdict.text()})
     return pd.DataFrame(rows).set_index("dataset")
 
 

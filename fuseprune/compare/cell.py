@@ -10,8 +10,11 @@ Each step writes one record as soon as it is finished::
 original indices of the layers left; ``keep`` the strategy's keep score of each
 of them (higher = keep) and ``next`` the layer it removes next (both ``None``
 once one layer is left). ``state`` measures the model as it is: SDMetrics
-quality and diagnostic, holdout NLL, parameters, bytes, rows/s, and, at step 0,
-``oracle_impact`` (the holdout-loss increase from skipping each layer alone).
+quality and diagnostic, holdout NLL, parameters, bytes, rows/s, the figures of
+the grid's other metrics (``metrics``: figure -> mean, spread, per seed), and,
+at step 0, ``oracle_impact`` (the holdout-loss increase from skipping each
+layer alone) and the references (``ceiling`` for quality, and each figure's
+``reference``), which depend only on the data and are measured once.
 
 A model state is fixed by (data set, seed, removed layers), whatever the
 strategy: a state already measured by another cell is copied, not measured
@@ -21,6 +24,7 @@ again. Cells resume from their last finished step.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -160,14 +164,16 @@ class _Measure:
         self.config, self.cell, self.teacher, self.train, self.holdout = config, cell, teacher, train, holdout
         self.loss_fn = tabular_loss_fn(teacher.codec)
         self.batches = calibration_batches(teacher.codec, train, config.calibration_rows, seed=cell.seed)
+        # the references (real rows in the generator's place) are measured once, with the intact teacher
         self.eval_config = EvalConfig(seeds=config.quality_seeds, speed_rows=config.speed_rows, speed_repeats=3,
-                                      ceiling=False)
+                                      ceiling=False, metrics=("quality", *config.metrics))
 
     def state(self, model: Any, removed: list[int], kept: list[int]) -> Record:
         start = time.perf_counter()
         torch.manual_seed(self.cell.seed)
         bundle = TabularGPT(model, self.teacher.codec)
-        state = _metrics(evaluate(bundle, self.train, self.holdout, self.eval_config))
+        eval_config = self.eval_config if removed else dataclasses.replace(self.eval_config, ceiling=True)
+        state = _metrics(evaluate(bundle, self.train, self.holdout, eval_config))
         if not removed:
             batches = calibration_batches(self.teacher.codec, self.holdout, len(self.holdout), seed=0)
             state["oracle_impact"] = list(ablation_scores(model, batches, loss_fn=self.loss_fn, layers=LAYERS).raw)
@@ -192,4 +198,10 @@ def _metrics(record: Any) -> Record:
     keys = ("quality", "quality_per_seed", "column_shapes", "column_pair_trends", "diagnostic", "holdout_nll",
             "parameters", "bytes_on_disk", "rows_per_second")
     values = record.to_dict()
-    return {key: list(values[key]) if isinstance(values[key], tuple) else values[key] for key in keys}
+    state = {key: list(values[key]) if isinstance(values[key], tuple) else values[key] for key in keys}
+    if values["ceiling"] is not None:
+        state["ceiling"] = values["ceiling"]
+    extra = {name: figure for name, figure in values["metrics"].items() if figure["metric"] != "quality"}
+    if extra:  # figures of the grid's other metrics, each with its spread (and, at step 0, its reference)
+        state["metrics"] = extra
+    return state

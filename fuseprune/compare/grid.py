@@ -50,9 +50,11 @@ class GridConfig(ConfigMixin):
     distill: bool = field(default=False, metadata={"help": "also measure each step after a short distillation"})
     distill_epochs: int = field(default=3, metadata={"help": "epochs of that distillation"})
     bank: str = field(default="", metadata={"help": "fusion bank (empty = the shipped one)"})
+    metrics: tuple[str, ...] = field(default=(), metadata={
+        "help": "evaluation metrics measured at every step besides SDMetrics quality (names, default or all)"})
 
     def __post_init__(self) -> None:
-        for name in ("datasets", "strategies", "seeds", "quality_seeds"):
+        for name in ("datasets", "strategies", "seeds", "quality_seeds", "metrics"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         object.__setattr__(self, "strategies", expand_strategies(self.strategies))
         object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
@@ -73,6 +75,7 @@ class GridConfig(ConfigMixin):
         check_range("calibration_rows", self.calibration_rows, 1, 100_000)
         check_range("speed_rows", self.speed_rows, 1, 100_000)
         check_range("distill_epochs", self.distill_epochs, 1, 1000)
+        object.__setattr__(self, "metrics", expand_metrics(self.metrics, self.datasets))
 
     def cells(self) -> list[Cell]:
         """Every cell, grouped by teacher (data set, seed) so a worker's cells share one teacher."""
@@ -81,6 +84,20 @@ class GridConfig(ConfigMixin):
     def teachers(self) -> list[tuple[str, int]]:
         """Every (data set, seed) whose teacher the grid needs."""
         return [(d, s) for d in self.datasets for s in self.seeds]
+
+
+def expand_metrics(names: tuple[str, ...], datasets: tuple[str, ...]) -> tuple[str, ...]:
+    """The metrics besides ``quality`` (always measured), expanded and checked; utility needs bundled data."""
+    from fuseprune.evaluation import resolve_metrics
+
+    if not names:
+        return ()
+    chosen = tuple(name for name in resolve_metrics(names) if name != "quality")
+    csv = [d for d in datasets if d not in DATASETS]
+    if "utility" in names and csv:
+        raise ConfigError(f"the utility metric needs a prediction target, which only bundled data sets name; "
+                          f"{csv[0]!r} is a CSV file; leave utility out or compare bundled data sets.")
+    return chosen
 
 
 def expand_strategies(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from fuseprune.compare import analysis, plots
 from fuseprune.compare.store import GRID_FILE, ResultStore, cell_of
+from fuseprune.evaluation.display import figure_label
 from fuseprune.outputs import REPORT, check_folder, output_folder
 
 INTRO = """\
@@ -30,16 +31,31 @@ better). Figures are means over teacher seeds. SDMetrics quality saturates
 near its ceiling on easy data; the holdout NLL tells strategies apart there.
 `ablation` is the oracle (it measures the loss of removing every candidate);
 it is shown for reference and left out of the winner counts.
+
+Nothing here is called better unless a paired test says so: the values of
+two strategies are paired by (data set, teacher seed), and a claim needs both
+a two-sided Wilcoxon signed-rank p < 0.05 and a 95 % bootstrap interval of
+the mean difference that excludes zero; anything else is a tie. Fewer than six
+pairs can never separate two strategies, so with few teacher seeds every
+single data set is a tie and only the comparisons across data sets can speak.
+Each verdict is tested on its own at the 5 % level, without correction for the
+many verdicts of a table, so expect about one false alarm in twenty ties.
 """
 
 
 @dataclass
 class Report:
-    """The tables of a report, by file stem, and where it was written."""
+    """The tables of a report, by file stem, and where it was written.
+
+    ``winners`` counts, per criterion, the data sets each strategy won with a
+    separated lead (see the module docstring); ``ties`` the data sets nobody won.
+    """
 
     folder: Path
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     winners: dict[str, pd.Series] = field(default_factory=dict)
+    ties: dict[str, int] = field(default_factory=dict)
+    references: pd.DataFrame = field(default_factory=pd.DataFrame)
     missing_cells: int = 0
 
 
@@ -56,44 +72,89 @@ def write_report(results: str | Path, out: str | Path | None = None, overwrite: 
     frame = analysis.steps_frame(records)
     curve = analysis.curves(frame)
     out = Path(out) if out is not None else store.folder / "report"
-    report = Report(out, missing_cells=len(set(store.config.cells()) - {cell_of(r) for r in records
-                                                                         if r["next"] is None}))
-    criteria = _criteria(curve)
-    for name, (table, higher) in criteria.items():
+    report = Report(out, references=analysis.references(records),
+                    missing_cells=len(set(store.config.cells()) - {cell_of(r) for r in records if r["next"] is None}))
+    seeds, separated, comparisons = {}, {}, []
+    for name, (function, measure, higher) in _criteria(curve).items():
+        report.tables[name] = function(curve, measure)
+        seeds[name] = analysis.per_seed(frame, function, measure)
+        separated[name] = analysis.separated_winners(seeds[name], higher)
+        report.winners[name] = analysis.winner_counts(separated[name], report.tables[name].columns)
+        report.ties[name] = int(separated[name].isna().sum())
+        comparisons += _comparisons(name, seeds[name], higher)
+    extra = _extra_figures(records, frame, curve, report.references)
+    for name, (table, seed_table, higher) in extra.items():
         report.tables[name] = table
-        report.winners[name] = analysis.winners(table, higher)
+        comparisons += _comparisons(name, seed_table, higher)
+    report.tables["head_to_head"] = pd.DataFrame(comparisons)
     report.tables["rank_correlation"] = analysis.rank_correlation(records)
     report.tables["wall_time"] = analysis.wall_time(frame)
-    report.tables["fusion_rf_vs_best_signal"] = analysis.fusion_versus_best_signal(*criteria["quality_auc"])
-    report.tables["fusion_rf_vs_best_signal_nll"] = analysis.fusion_versus_best_signal(*criteria["nll_auc"])
+    for name, criterion in (("fusion_rf_vs_best_signal", "quality_auc"), ("fusion_rf_vs_best_signal_nll", "nll_auc")):
+        report.tables[name] = analysis.fusion_versus_best_signal(seeds[criterion], criterion != "nll_auc")
     with output_folder(out, REPORT, overwrite) as tmp:
         (tmp / "tables").mkdir()
         curve.to_csv(tmp / "tables" / "curves.csv", index=False)
         for name, table in report.tables.items():
-            table.to_csv(tmp / "tables" / f"{name}.csv")
-        pd.DataFrame(report.winners).fillna(0).astype(int).to_csv(tmp / "tables" / "winner_counts.csv")
+            table.to_csv(tmp / "tables" / f"{name}.csv", index=name != "head_to_head")
+        _counts(report).to_csv(tmp / "tables" / "winner_counts.csv")
         plots.curve_panels(curve, tmp / "curves.png")
         has_distilled = curve["distilled_quality"].notna().any()
         if has_distilled:
             plots.curve_panels(curve, tmp / "curves_distilled.png", ("distilled_quality", "distilled_holdout_nll"))
         plots.rank_heatmaps(analysis.layer_ranks(records), tmp / "layer_ranks.png")
-        (tmp / "report.md").write_text(_markdown(store, report, has_distilled), encoding="utf-8")
+        text = _markdown(store, report, separated, list(extra), has_distilled)
+        (tmp / "report.md").write_text(text, encoding="utf-8")
     return report
 
 
-def _criteria(curve: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, bool]]:
+Criterion = tuple[Callable[..., pd.DataFrame], str, bool]
+
+
+def _criteria(curve: pd.DataFrame) -> dict[str, Criterion]:
+    """Criterion name -> (table function, measure, higher is better)."""
     criteria = {
-        "best_quality": (analysis.best_quality(curve), True),
-        "quality_at_half": (analysis.at_half(curve), True),
-        "quality_auc": (analysis.area_under(curve), True),
-        "nll_auc": (analysis.area_under(curve, "holdout_nll"), False),
+        "best_quality": (analysis.best_quality, "quality", True),
+        "quality_at_half": (analysis.at_half, "quality", True),
+        "quality_auc": (analysis.area_under, "quality", True),
+        "nll_auc": (analysis.area_under, "holdout_nll", False),
     }
     if curve["distilled_quality"].notna().any():
-        criteria["distilled_quality_auc"] = (analysis.area_under(curve, "distilled_quality"), True)
-        criteria["distilled_nll_auc"] = (analysis.area_under(curve, "distilled_holdout_nll"), False)
+        criteria["distilled_quality_auc"] = (analysis.area_under, "distilled_quality", True)
+        criteria["distilled_nll_auc"] = (analysis.area_under, "distilled_holdout_nll", False)
     return criteria
 
 
+def _comparisons(criterion: str, seed_table: pd.DataFrame, higher: bool) -> list[dict[str, Any]]:
+    """Long-format rows: every strategy against random, and forest fusion against every strategy."""
+    rows = []
+    for baseline, first in (("random", False), ("fusion-rf", True)):
+        for strategy, c in analysis.versus(seed_table, baseline, higher, baseline_first=first).items():
+            a, b = (baseline, strategy) if first else (strategy, baseline)
+            rows.append({"criterion": criterion, "table": baseline, "strategy": a, "against": b, "n": c.n,
+                         "mean difference": c.mean_difference, "95% CI low": c.low, "95% CI high": c.high,
+                         "p (Wilcoxon)": c.p_value, "verdict": c.verdict})
+    return rows
+
+
+def _extra_figures(records: list[dict[str, Any]], frame: pd.DataFrame, curve: pd.DataFrame,
+                   reference: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, bool]]:
+    """Per figure of the grid's other metrics: its table with half the layers removed (strategies, then the
+    teacher and the reference), the per-seed table the statistics use, and whether higher is better."""
+    result = {}
+    for figure, (goal, ideal) in analysis.figure_goals(records).items():
+        table = analysis.at_half(curve, figure)
+        teacher = curve[curve["step"] == 0].groupby("dataset")[figure].mean()
+        rows = [table.T, teacher.to_frame("teacher (no layer removed)").T]
+        if figure in reference.columns:
+            rows.append(reference[figure].to_frame(REFERENCE_ROW).T)
+        seed_table = analysis.per_seed(frame, analysis.at_half, figure)
+        if goal == "target":  # closest to the ideal is best
+            seed_table = (seed_table - ideal).abs()
+        result[f"{figure}_at_half"] = (pd.concat(rows), seed_table, goal == "maximize")
+    return result
+
+
+REFERENCE_ROW = "reference (real rows)"
 TITLES = {
     "best_quality": "Best quality after removing at least one layer",
     "quality_at_half": "Quality with half the layers removed",
@@ -104,7 +165,33 @@ TITLES = {
 }
 
 
-def _markdown(store: ResultStore, report: Report, has_distilled: bool) -> str:
+VERSUS = (
+    ("Head-to-head against random, across data sets and seeds", "random",
+     "Verdict of each strategy (row) against random on each criterion (column)"),
+    ("Forest fusion against every strategy, across data sets and seeds", "fusion-rf",
+     "Verdict of fusion-rf against each strategy (row) on each criterion (column)"),
+)
+
+
+def _counts(report: Report) -> pd.DataFrame:
+    counts = pd.DataFrame(report.winners).fillna(0).astype(int)
+    return pd.concat([counts, pd.DataFrame([report.ties], index=["tie (no separated winner)"])])
+
+
+def _verdicts(report: Report, against: str) -> pd.DataFrame:
+    """Strategy x criterion: the verdict text of the head-to-head rows against (or by) ``against``."""
+    table = report.tables["head_to_head"]
+    if table.empty:
+        return pd.DataFrame()
+    rows = table[table["table"] == against]
+    rows = rows.assign(name=rows["strategy"] if against == "random" else rows["against"])
+    rows = rows.assign(text=[f"{v} (p={p:.2g}, n={n})" for v, p, n in zip(rows["verdict"], rows["p (Wilcoxon)"],
+                                                                           rows["n"])])
+    return rows.pivot(index="name", columns="criterion", values="text")[list(pd.unique(rows["criterion"]))]
+
+
+def _markdown(store: ResultStore, report: Report, separated: dict[str, pd.Series], extra: list[str],
+              has_distilled: bool) -> str:
     grid = json.loads((store.folder / GRID_FILE).read_text(encoding="utf-8"))
     config = store.config
     lines = ["# Pruning strategy comparison", "",
@@ -114,19 +201,14 @@ def _markdown(store: ResultStore, report: Report, has_distilled: bool) -> str:
     if report.missing_cells:
         lines += [f"**Incomplete:** {report.missing_cells} of {len(config.cells())} cells have not finished.", ""]
     lines += [INTRO, "## Winner counts", "",
-              "Data sets on which each strategy is best (ties count for each tied strategy).", "",
-              _table(pd.DataFrame(report.winners).fillna(0).astype(int), "{:d}"), ""]
-    lines += ["## Curves", "", "![quality and holdout NLL against layers removed](curves.png)", ""]
+              "Data sets on which a strategy is best with a lead the paired test over teacher seeds confirms "
+              "against every other strategy; the last row counts the data sets where none is.", "",
+              _table(_counts(report), "{:d}"), "", *_verdict_sections(report),
+              "## Curves", "", "![quality and holdout NLL against layers removed](curves.png)", ""]
     if has_distilled:
         lines += ["![the same after a short distillation at each step](curves_distilled.png)", ""]
-    for name in report.winners:
-        lines += [f"## {TITLES[name]}", "", "Best per data set in bold; the last column is the mean over data sets.",
-                  "", _table(_with_mean(report.tables[name]).T, "{:.4f}", bold=_best(report.tables[name], name)), ""]
-    for name, title in (("fusion_rf_vs_best_signal", "quality AUC"), ("fusion_rf_vs_best_signal_nll", "NLL AUC")):
-        table = report.tables[name]
-        if not table.empty:
-            lines += [f"## Forest fusion against the best single signal ({title})", "", _table(table, "{:.4f}"), ""]
-    lines += ["## Rank correlation with the oracle", "",
+    lines += [*_criterion_sections(report, separated), *_extra_sections(report, extra),
+              "## Rank correlation with the oracle", "",
               "Spearman correlation of each strategy's ranking of the intact teacher with the measured impact "
               "of removing each layer alone (mean over seeds).", "",
               _table(_with_mean(report.tables["rank_correlation"]).T, "{:.3f}"), "",
@@ -136,12 +218,48 @@ def _markdown(store: ResultStore, report: Report, has_distilled: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _best(table: pd.DataFrame, name: str) -> Callable[[Any, Any], bool]:
-    higher = "nll" not in name
-    contenders = table.drop(columns=[analysis.REFERENCE], errors="ignore")
-    best = contenders.max(axis=1) if higher else contenders.min(axis=1)
-    return lambda strategy, dataset: (strategy != analysis.REFERENCE
-                                      and math.isclose(table.loc[dataset, strategy], best[dataset], abs_tol=1e-12))
+def _verdict_sections(report: Report) -> list[str]:
+    lines = []
+    for title, against, reading in VERSUS:
+        verdicts = _verdicts(report, against)
+        if not verdicts.empty:
+            lines += [f"## {title}", "", f"{reading} (p: Wilcoxon signed-rank; n: (data set, seed) pairs). "
+                      "Differences with their bootstrap intervals: `tables/head_to_head.csv`.", "",
+                      _table(verdicts, "{}"), ""]
+    return lines
+
+
+def _criterion_sections(report: Report, separated: dict[str, pd.Series]) -> list[str]:
+    """Each criterion's table (a separated winner in bold, the quality reference below) and fusion's verdicts."""
+    lines = []
+    for name in report.winners:
+        table = _with_mean(report.tables[name]).T
+        if "quality" in name and "quality" in report.references.columns:
+            reference = report.references["quality"]
+            table.loc[REFERENCE_ROW] = [*reference.reindex(table.columns[:-1]), reference.mean()]
+        winners = separated[name]
+        lines += [f"## {TITLES[name]}", "", "A separated winner per data set in bold (none: a tie); the last "
+                  "column is the mean over data sets.", "",
+                  _table(table, "{:.4f}", bold=lambda strategy, dataset, w=winners: w.get(dataset) == strategy), ""]
+    for name, title in (("fusion_rf_vs_best_signal", "quality AUC"), ("fusion_rf_vs_best_signal_nll", "NLL AUC")):
+        table = report.tables[name]
+        if not table.empty:
+            lines += [f"## Forest fusion against the best single signal ({title})", "",
+                      "The signal with the best mean on each data set, chosen after the fact (which favours it); "
+                      "the verdict pairs the teacher seeds.", "", _table(table, "{:.4f}"), ""]
+    return lines
+
+
+def _extra_sections(report: Report, extra: list[str]) -> list[str]:
+    if not extra:
+        return []
+    lines = ["## Other metrics with half the layers removed", "",
+             "Means over teacher seeds; `teacher` is the intact model, `reference` real training rows "
+             "(or other real rows, for privacy) in the generator's place. Their verdicts against random "
+             "and forest fusion are in the head-to-head tables above.", ""]
+    for name in extra:
+        lines += [f"### {figure_label(name.removesuffix('_at_half'))}", "", _table(report.tables[name], "{:.4f}"), ""]
+    return lines
 
 
 def _with_mean(table: pd.DataFrame) -> pd.DataFrame:

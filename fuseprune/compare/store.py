@@ -160,7 +160,9 @@ def _read_grid(path: Path) -> dict[str, Any]:
 
 def _check_same(path: Path, stored: dict[str, Any], config: GridConfig) -> None:
     here = {"format": STORE_FORMAT, "fuseprune": __version__, **config.to_dict()}
-    there = {"format": stored.get("format"), "fuseprune": stored.get("fuseprune"), **stored["grid"]}
+    # through GridConfig, so a field added since the folder was made counts with its default value
+    grid = GridConfig.from_dict(stored["grid"]).to_dict()
+    there = {"format": stored.get("format"), "fuseprune": stored.get("fuseprune"), **grid}
     differences = [f"{key}: {_show(there.get(key))} there, {_show(here.get(key))} here"
                    for key in sorted(set(here) | set(there)) if _show(here.get(key)) != _show(there.get(key))]
     if differences:

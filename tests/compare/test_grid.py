@@ -158,3 +158,32 @@ def test_compare_and_report_from_the_command_line(teachers, tmp_path, capsys):
     payload = json.loads(capsys.readouterr().out)
     assert code == 0 and payload["missing_cells"] == 0 and (out / "report" / "report.md").is_file()
     assert set(payload["winners"]["quality_auc"]) == {"weight_norm", "random"}
+
+
+def test_a_grid_with_other_metrics_records_them_and_the_report_shows_them(teachers, tmp_path):
+    config = GridConfig(datasets=("iris",), strategies=("weight_norm", "random"), seeds=(0,), preset="tiny",
+                        speed_rows=32, calibration_rows=64, metrics=("correlation", "privacy"))
+    run_grid(config, tmp_path / "grid", jobs=1, teachers=teachers)
+    records = ResultStore(tmp_path / "grid").records()
+    teacher = next(r for r in records if r["step"] == 0)["state"]
+    assert set(teacher["metrics"]) == {"corr_mae", "corr_frobenius", "dcr_share", "dcr_p5", "copy_share"}
+    assert teacher["metrics"]["corr_mae"]["reference"] is not None and teacher["ceiling"] > 0  # measured once
+    pruned = next(r for r in records if r["step"] == 1)["state"]
+    assert pruned["metrics"]["corr_mae"]["reference"] is None and "ceiling" not in pruned
+    from fuseprune.compare.report import write_report
+
+    report = write_report(tmp_path / "grid")
+    text = (tmp_path / "grid" / "report" / "report.md").read_text()
+    assert "## Other metrics with half the layers removed" in text and "### correlation: mean |difference|" in text
+    assert "| reference (real rows) |" in text  # beside the quality tables too: the teacher's ceiling
+    table = report.tables["corr_mae_at_half"]
+    assert {"teacher (no layer removed)", "reference (real rows)", "random", "weight_norm"} <= set(table.index)
+    assert "corr_mae_at_half" in set(report.tables["head_to_head"]["criterion"])
+
+
+def test_a_results_folder_from_before_metrics_existed_still_resumes(tmp_path):
+    store = ResultStore(tmp_path / "old", CONFIG)
+    grid = json.loads((store.folder / "grid.json").read_text())
+    del grid["grid"]["metrics"]  # as written before the field existed
+    (store.folder / "grid.json").write_text(json.dumps(grid))
+    assert ResultStore(tmp_path / "old", CONFIG).config == CONFIG

@@ -100,3 +100,14 @@ def test_no_bundled_set_has_an_identifier_column(name):
             assert values.nunique() < len(frame), column
         if ptypes.is_integer_dtype(values.dtype):
             assert sorted(values) != list(range(1, len(frame) + 1)), column
+
+
+@pytest.mark.parametrize("name", DATASETS.names())
+def test_every_data_set_names_a_target_column_with_values_to_predict(name):
+    from fuseprune.data import target_of
+
+    info = DATASETS.get(name)
+    frame = info.load()
+    assert target_of(name) == info.target and info.target in frame.columns
+    assert frame[info.target].dropna().nunique() >= 2
+    assert target_of("some/table.csv") is None

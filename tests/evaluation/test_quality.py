@@ -5,8 +5,15 @@ import json
 import numpy as np
 import pytest
 
-from fuseprune.errors import ConfigError
-from fuseprune.evaluation import EvalConfig, evaluate, measure_sampling_speed, score_rows
+from fuseprune.errors import ConfigError, DataError, UnknownNameError
+from fuseprune.evaluation import (
+    EvalConfig,
+    EvaluationRecord,
+    default_metrics,
+    evaluate,
+    measure_sampling_speed,
+    score_rows,
+)
 
 
 def test_real_rows_scored_against_themselves_are_perfect(tiny_bundle, wisconsin):
@@ -38,13 +45,46 @@ def test_evaluation_record_measures_everything(tiny_bundle, wisconsin, tmp_path)
     assert record.bytes_on_disk > 4 * record.parameters  # float32 weights plus config and codec
     assert record.layers == 2 and record.rows_per_second > 0 and record.speed_batch_size == 64
     assert record.holdout_nll > 0
+    # the default set, each figure over both seeds beside its reference; the bundled data names its target
+    assert record.target == "class"
+    assert {f.metric for f in record.metrics.values()} == set(default_metrics())
+    assert record.metrics["quality"].mean == record.quality and record.metrics["quality"].reference == record.ceiling
+    for name, figure in record.metrics.items():
+        assert len(figure.per_seed) == 2 and figure.reference is not None, name
     saved = json.loads(record.save(tmp_path / "record.json").read_text())
     assert saved["quality"] == record.quality and saved["seeds"] == [0, 1]
+    assert EvaluationRecord.from_dict(saved) == record
+    labels = [row[0] for row in record.rows()]
+    assert "utility: macro-F1" in labels and "DCR: share nearer training rows" in labels
+
+
+def test_a_chosen_metric_set_is_all_that_is_measured(tiny_bundle, wisconsin):
+    train, holdout = wisconsin.split()
+    config = EvalConfig(seeds=(0,), n_rows=100, speed_rows=16, speed_repeats=1, metrics=("privacy",), ceiling=False)
+    record = evaluate(tiny_bundle, train, holdout, config)
+    assert set(record.metrics) == {"dcr_share", "dcr_p5", "copy_share"}
+    assert record.quality is None and record.ceiling is None and record.metrics["dcr_share"].reference is None
+    assert record.rows()[0][0] == "DCR: share nearer training rows"
+
+
+def test_a_table_without_a_known_target_leaves_utility_out_of_the_default_set(tiny_bundle, wisconsin):
+    train, holdout = wisconsin.split()
+    source = tiny_bundle.info["data"]["source"]
+    tiny_bundle.info["data"]["source"] = "somewhere/my.csv"  # as if trained on a CSV file
+    try:
+        config = EvalConfig(seeds=(0,), n_rows=100, speed_rows=16, speed_repeats=1, metrics=("default",))
+        record = evaluate(tiny_bundle, train, holdout, config)
+        assert record.target is None and not any(f.metric == "utility" for f in record.metrics.values())
+        with pytest.raises(DataError, match="pass --target COLUMN"):
+            evaluate(tiny_bundle, train, holdout, EvalConfig(seeds=(0,), metrics=("utility",)))
+    finally:
+        tiny_bundle.info["data"]["source"] = source
 
 
 def test_default_row_count_is_the_training_split_size(tiny_bundle, wisconsin):
     train, holdout = wisconsin.split()
-    record = evaluate(tiny_bundle, train, holdout, EvalConfig(seeds=(0,), speed_rows=16, speed_repeats=1))
+    config = EvalConfig(seeds=(0,), speed_rows=16, speed_repeats=1, metrics=("correlation",))
+    record = evaluate(tiny_bundle, train, holdout, config)
     assert record.n_rows == len(train) == 559
 
 
@@ -59,3 +99,5 @@ def test_eval_config_rejects_bad_values():
         EvalConfig(seeds=())
     with pytest.raises(ConfigError, match="`speed_repeats` must be at least 1"):
         EvalConfig(speed_repeats=0)
+    with pytest.raises(UnknownNameError, match="unknown metric 'qualty'"):
+        EvalConfig(metrics=("qualty",))
