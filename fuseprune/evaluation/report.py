@@ -137,7 +137,7 @@ def evaluate(
     """Measure ``bundle`` against the ``holdout`` rows it never trained on."""
     config = config or EvalConfig()
     progress = or_null(progress)
-    kinds = {column.name: column.kind for column in bundle.codec.columns}
+    kinds = {name: spec["sdtype"] for name, spec in bundle.codec.metadata()["columns"].items()}
     target = config.target or target_of(bundle.info.get("data", {}).get("source", data_name)) or None
     real = RealRows(train[list(kinds)], holdout[list(kinds)], kinds, target)
     metrics = select_metrics(config.metrics, real)  # checks the target before any sampling
