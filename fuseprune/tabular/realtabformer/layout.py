@@ -123,20 +123,20 @@ def write_folder(folder: str | Path, config: Mapping[str, Any], state: Mapping[s
 
 
 def codec_fields(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields of an RtfCodec, read from a REaLTabFormer config (columns as dicts)."""
+    """The fields of an RtfCodec as ``RtfCodec.to_dict`` writes them, read from a REaLTabFormer config."""
     try:
         id2token = {int(k): str(v) for k, v in config["vocab"]["id2token"].items()}
-        tokens = tuple(id2token[i] for i in range(len(id2token)))
-        processed = tuple(str(c) for c in config["processed_columns"])
-        index = {int(k): tuple(int(i) for i in v) for k, v in config["col_idx_ids"].items()}
-        positions = tuple(index[t] for t in range(len(processed)))
+        tokens = [id2token[i] for i in range(len(id2token))]
+        processed = [str(c) for c in config["processed_columns"]]
+        index = {int(k): [int(i) for i in v] for k, v in config["col_idx_ids"].items()}
+        positions = [index[t] for t in range(len(processed))]
         numeric = {column for kind, column in map(split_processed, processed) if kind != "CATEGORICAL"}
         transforms, dtypes, missing = (dict(config.get(key) or {}) for key in
                                        ("col_transform_data", "column_dtypes", "column_has_missing"))
         columns = [{"name": str(name), "kind": "numeric" if name in numeric else "categorical",
                     "dtype": str(dtypes.get(name, "object")), "has_missing": bool(missing.get(name, False)),
                     "transform": transforms.get(name) if name in numeric else None} for name in config["columns"]]
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         if isinstance(exc, CodecError):
             raise
         raise CodecError(f"the REaLTabFormer vocabulary is malformed ({type(exc).__name__}: {exc}); "
