@@ -22,8 +22,9 @@ raised before anything is written, with the path and the fix.
 Folders written by fuseprune 0.1.0 have no marker; one is still recognised
 when it holds the file that kind always has (a model folder's
 ``fuseprune.json``, a run's ``summary.json``, a report's ``report.md``, a
-checkpoint's ``state.json``, comparison results' ``grid.json``) and nothing
-but the files fuseprune writes there. Files have no such fallback: replacing
+checkpoint's ``state.json``, comparison results' ``grid.json``, a REaLTabFormer
+export's ``fuseprune.json``, the marker exports carried then) and nothing but
+the files fuseprune writes there. Files have no such fallback: replacing
 an unmarked file (one written by fuseprune 0.1.0, or on a file system without
 extended attributes) needs ``overwrite``.
 """
@@ -75,6 +76,10 @@ REPORT = Kind("report", "report folder", ("report.md", "curves.png", "curves_dis
                                           "tables", "tables/*.csv"))
 CHECKPOINT = Kind("checkpoint", "distillation checkpoint folder",
                   ("state.json", "student.safetensors", "best.safetensors", "optimizer.safetensors"))
+#: REaLTabFormer's own files; exports of fuseprune 0.1.0 also held a ``fuseprune.json`` marker, and only that
+#: file tells them from a folder REaLTabFormer's ``save()`` wrote, so it comes first.
+REALTABFORMER = Kind("realtabformer", "REaLTabFormer export folder",
+                     ("fuseprune.json", "rtf_config.json", "rtf_model.pt"))
 RESULTS = Kind("results", "comparison results folder", ("grid.json", "*"), replaced=False)
 PLAN = Kind("plan", "prune plan")
 SAMPLES = Kind("samples", "sampled rows CSV")
@@ -82,7 +87,7 @@ EVALUATION = Kind("evaluation", "evaluation record")
 SCORES = Kind("scores", "score table")
 BANK = Kind("bank", "fusion bank")
 FUSION = Kind("fusion", "fitted fusion model")
-KINDS = {k.name: k for k in (MODEL, TRANSFORMERS_MODEL, RUN, REPORT, CHECKPOINT, RESULTS,
+KINDS = {k.name: k for k in (MODEL, TRANSFORMERS_MODEL, RUN, REPORT, CHECKPOINT, REALTABFORMER, RESULTS,
                              PLAN, SAMPLES, EVALUATION, SCORES, BANK, FUSION)}
 
 

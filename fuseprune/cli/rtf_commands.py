@@ -4,19 +4,36 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from pathlib import Path
 
-from fuseprune.cli.output import emit, table
+from fuseprune.cli.boundary import UsageError
+from fuseprune.cli.output import (
+    add_no_verify,
+    add_overwrite,
+    add_table_options,
+    emit,
+    load_model,
+    number,
+    read_options,
+    seed,
+    table,
+)
 
 
 def cmd_import_rtf(args: argparse.Namespace) -> None:
     """Import a tabular REaLTabFormer model as a fuseprune model folder."""
+    from fuseprune.data import load_table
+    from fuseprune.outputs import MODEL, check_folder
     from fuseprune.tabular.realtabformer.importer import import_realtabformer
-    from fuseprune.tabular.realtabformer.layout import refuse_foreign
 
-    refuse_foreign(Path(args.out))
-    bundle = import_realtabformer(args.rtf_dir, args.data, holdout=args.holdout, split_seed=args.split_seed)
-    bundle.save(args.out)
+    if args.data is None and (args.delimiter is not None or args.drop_column or args.column_type):
+        raise UsageError("--delimiter, --drop-column and --column-type say how to read --data; pass --data too.")
+    check_folder(args.out, MODEL, args.overwrite, option="--out")
+    data = None
+    if args.data is not None:
+        read = read_options(args)
+        data = load_table(args.data, read.column_types, delimiter=read.delimiter, drop_columns=read.drop_columns)
+    bundle = import_realtabformer(args.rtf_dir, data, holdout=args.holdout, split_seed=args.split_seed)
+    bundle.save(args.out, overwrite=args.overwrite)
     config = bundle.model.config
     payload = {"model_dir": args.out, "source": args.rtf_dir, "layers": config.n_layer, "width": config.n_embd,
                "heads": config.n_head, "parameters": bundle.num_parameters, "columns": bundle.codec.column_names,
@@ -32,11 +49,12 @@ def cmd_import_rtf(args: argparse.Namespace) -> None:
 
 def cmd_export_rtf(args: argparse.Namespace) -> None:
     """Write a fuseprune model folder as a REaLTabFormer folder."""
-    from fuseprune.tabular import TabularGPT
+    from fuseprune.outputs import REALTABFORMER, check_folder
     from fuseprune.tabular.realtabformer.exporter import export_realtabformer
 
-    bundle = TabularGPT.load(args.model_dir)
-    export_realtabformer(bundle, args.out)
+    check_folder(args.out, REALTABFORMER, args.overwrite, option="--out")
+    bundle = load_model(args.model_dir, args)
+    export_realtabformer(bundle, args.out, overwrite=args.overwrite)
     config = bundle.model.config
     payload = {"out": args.out, "model_dir": args.model_dir, "layers": config.n_layer,
                "parameters": bundle.num_parameters}
@@ -51,11 +69,15 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p = command("import-rtf", cmd_import_rtf, "import a tabular REaLTabFormer model (a folder its save() wrote)")
     p.add_argument("rtf_dir", help="REaLTabFormer folder holding rtf_config.json and rtf_model.pt")
     p.add_argument("--out", required=True, help="fuseprune model folder to write")
-    p.add_argument("--data", help="the table it was trained on (CSV or bundled name), recorded for evaluate, "
-                                  "score, plan and distill; every row must fit the model's vocabulary")
-    p.add_argument("--holdout", type=float, default=0.2,
-                   help="fraction of --data held out for evaluation (default: %(default)s)")
-    p.add_argument("--split-seed", type=int, default=0, help="seed of that split (default: %(default)s)")
+    add_overwrite(p)
+    p.add_argument("--data", help="the table it was trained on (CSV or bundled name), recorded with how it was read "
+                                  "for evaluate, score, plan and distill; every row must fit the model's vocabulary")
+    add_table_options(p)
+    p.add_argument("--holdout", type=number(0.0, 1.0, low_open=True), default=0.2,
+                   help="fraction of --data held out for evaluation, above 0 and at most 1 (default: %(default)s)")
+    p.add_argument("--split-seed", type=seed, default=0, help="seed of that split (default: %(default)s)")
     p = command("export-rtf", cmd_export_rtf, "write a model folder as a REaLTabFormer folder (load_from_dir loads it)")
     p.add_argument("model_dir", help="fuseprune model folder (imported, trained, pruned or distilled)")
+    add_no_verify(p)
     p.add_argument("--out", required=True, help="REaLTabFormer folder to write")
+    add_overwrite(p)

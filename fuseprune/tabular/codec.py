@@ -212,21 +212,8 @@ class TableCodec:
 
     @classmethod
     def load(cls, folder: str | Path) -> TableCodec:
-        """Read ``codec.json`` from ``folder``."""
-        path = Path(folder) / CODEC_FILE
-        if not path.is_file():
-            raise PathNotFoundError(f"{str(path)!r} does not exist; is {str(folder)!r} a fuseprune model folder?")
-        try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError:
-            raise CodecError(f"{str(path)!r} is not a valid codec file (not UTF-8 text).") from None
-        except json.JSONDecodeError as exc:
-            raise CodecError(f"{str(path)!r} is not a valid codec file (not JSON: {exc.msg} at line {exc.lineno} "
-                             f"column {exc.colno}).") from None
-        try:
-            return cls.from_dict(payload)
-        except CodecError as exc:
-            raise CodecError(f"{str(path)!r} is not a valid codec file: {exc}") from None
+        """Read ``codec.json`` from ``folder`` (see :func:`load_codec`)."""
+        return load_codec(folder, cls)
 
 
 def check_frame_columns(frame: pd.DataFrame, want: list[str]) -> None:
@@ -245,17 +232,44 @@ CODEC_KINDS = {"table": "fuseprune.tabular.codec:TableCodec",
                "realtabformer": "fuseprune.tabular.realtabformer.codec:RtfCodec"}
 
 
-def load_codec(folder: str | Path) -> Any:
-    """Read ``codec.json`` from ``folder`` as the codec class its ``kind`` names (``table`` if none)."""
+def read_codec_file(folder: str | Path) -> tuple[Path, dict[str, Any]]:
+    """The path of ``folder``'s ``codec.json`` and the JSON object it holds.
+
+    Raises:
+        PathNotFoundError: There is no ``codec.json``.
+        CodecError: It is not UTF-8 text, not JSON (line and column named) or not a JSON object.
+    """
     path = Path(folder) / CODEC_FILE
     if not path.is_file():
         raise PathNotFoundError(f"{str(path)!r} does not exist; is {str(folder)!r} a fuseprune model folder?")
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise CodecError(f"{str(path)!r} is not a valid codec file (not UTF-8 text).") from None
+    except json.JSONDecodeError as exc:
+        raise CodecError(f"{str(path)!r} is not a valid codec file (not JSON: {exc.msg} at line {exc.lineno} "
+                         f"column {exc.colno}).") from None
+    if not isinstance(payload, dict):
+        raise CodecError(f"{str(path)!r} is not a valid codec file: a codec must be a JSON object; "
+                         f"got {type(payload).__name__}.")
+    return path, payload
+
+
+def load_codec(folder: str | Path, cls: type | None = None) -> Any:
+    """Read ``codec.json`` from ``folder`` as ``cls``, or as the codec class its ``kind`` names (``table`` if none).
+
+    Raises:
+        PathNotFoundError: There is no ``codec.json``.
+        CodecError: It is damaged, of an unknown kind, or fails its class's schema (one line naming the file).
+    """
+    path, payload = read_codec_file(folder)
+    if cls is None:
         kind = payload.get("kind", "table")
-    except (json.JSONDecodeError, AttributeError) as exc:
-        raise CodecError(f"{str(path)!r} is not a valid codec file ({exc}).") from None
-    if kind not in CODEC_KINDS:
-        raise CodecError(f"{str(path)!r} has codec kind {kind!r}; known: {', '.join(CODEC_KINDS)}.")
-    module, name = CODEC_KINDS[kind].split(":")
-    return getattr(importlib.import_module(module), name).load(folder)
+        if not isinstance(kind, str) or kind not in CODEC_KINDS:
+            raise CodecError(f"{str(path)!r} has codec kind {kind!r:.60}; known: {', '.join(CODEC_KINDS)}.")
+        module, name = CODEC_KINDS[kind].split(":")
+        cls = getattr(importlib.import_module(module), name)
+    try:
+        return cls.from_dict(payload)
+    except CodecError as exc:
+        raise CodecError(f"{str(path)!r} is not a valid codec file: {exc}") from None

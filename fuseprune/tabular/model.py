@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
@@ -32,6 +32,9 @@ from fuseprune.tabular.folder import (
     verify_checksums,
     weight_files,
 )
+
+if TYPE_CHECKING:
+    from fuseprune.data.table import Table
 
 log = logging.getLogger(__name__)
 INFO_FILE = "fuseprune.json"
@@ -156,26 +159,25 @@ class TabularGPT:
         codec.check_model_config(config.vocab_size, config.n_positions)
         return cls(_read_weights(folder, config), codec, info)
 
-
     @classmethod
-    def from_realtabformer(cls, folder: str | Path, data: str | None = None) -> TabularGPT:
+    def from_realtabformer(cls, folder: str | Path, data: str | Table | None = None) -> TabularGPT:
         """Import a tabular model saved by REaLTabFormer (``rtf_config.json`` + ``rtf_model.pt``).
 
-        See :func:`fuseprune.tabular.realtabformer.import_realtabformer`; ``data`` (a
-        bundled name or CSV path) is the table it was trained on, recorded for evaluation.
+        See :func:`fuseprune.tabular.realtabformer.import_realtabformer`; ``data`` (a bundled
+        name, a CSV path or a loaded table) is the table it was trained on, recorded for evaluation.
         """
         from fuseprune.tabular.realtabformer.importer import import_realtabformer
 
         return import_realtabformer(folder, data)
 
-    def to_realtabformer(self, folder: str | Path) -> Path:
+    def to_realtabformer(self, folder: str | Path, overwrite: bool = False) -> Path:
         """Write this model as a folder REaLTabFormer's ``load_from_dir`` loads and samples from.
 
-        See :func:`fuseprune.tabular.realtabformer.export_realtabformer`.
+        See :func:`fuseprune.tabular.realtabformer.export_realtabformer` (``overwrite`` as for :meth:`save`).
         """
         from fuseprune.tabular.realtabformer.exporter import export_realtabformer
 
-        return export_realtabformer(self, folder)
+        return export_realtabformer(self, folder, overwrite)
 
 
 def _read_weights(folder: Path, config: GPT2Config) -> GPT2LMHeadModel:

@@ -23,6 +23,7 @@ from pandas.api import types as ptypes
 from fuseprune.data.columns import COLUMN_KINDS
 from fuseprune.errors import CodecError
 
+KIND = "table"  # what ``load_codec`` reads when ``kind`` is absent
 ENCODINGS = ("values", "digits")
 MAX_DIGITS = 15  # k < 10**15 < 2**53 stays an exact double
 MAX_DECIMALS = 324  # the most decimals of a double's shortest decimal form (5e-324)
@@ -187,9 +188,11 @@ def check_table(payload: Any, schema_version: int) -> list[Any]:
     """Check the top level of ``codec.json`` and every column; return the column payloads."""
     if not isinstance(payload, Mapping):
         raise CodecError(f"a codec must be a JSON object; got {type(payload).__name__}.")
-    unknown = sorted(str(k) for k in payload if k not in ("schema_version", "columns"))
+    unknown = sorted(str(k) for k in payload if k not in ("kind", "schema_version", "columns"))
     if unknown:
-        raise CodecError(f"codec has unknown field {unknown[0]!r}; known: schema_version, columns.")
+        raise CodecError(f"codec has unknown field {unknown[0]!r}; known: kind, schema_version, columns.")
+    if payload.get("kind", KIND) != KIND:
+        raise CodecError(f"codec kind must be {KIND!r} (or absent); got {payload['kind']!r:.60}.")
     version = payload.get("schema_version")
     if version != schema_version or isinstance(version, bool):
         raise CodecError(f"codec schema_version must be {schema_version}; got {version!r:.60}.")

@@ -17,7 +17,6 @@ follows REaLTabFormer's (see :mod:`~fuseprune.tabular.realtabformer.text`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -28,16 +27,24 @@ import numpy as np
 import pandas as pd
 import torch
 
-from fuseprune.errors import CodecError, PathNotFoundError
+from fuseprune.errors import CodecError
 from fuseprune.files import write_json_atomic
-from fuseprune.tabular.codec import BOS_ID, CODEC_FILE, EOS_ID, check_frame_columns
+from fuseprune.tabular.codec import (
+    BOS_ID,
+    CODEC_FILE,
+    EOS_ID,
+    check_frame_columns,
+    load_codec,
+)
 from fuseprune.tabular.realtabformer import text as rtext
 from fuseprune.tabular.realtabformer.layout import codec_fields
+from fuseprune.tabular.realtabformer.schema import (
+    DIGITS,
+    KIND,
+    SCHEMA_VERSION,
+    check_codec,
+)
 from fuseprune.tabular.realtabformer.structure import Group, Layout, build_layout
-
-KIND = "realtabformer"
-DIGITS = "fuseprune_digits"
-SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -242,21 +249,26 @@ class RtfCodec:
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> RtfCodec:
-        """Rebuild a codec from :meth:`to_dict` output."""
-        if payload.get("kind") != KIND or payload.get("schema_version") != SCHEMA_VERSION:
-            raise CodecError(f"not a {KIND} codec of schema_version {SCHEMA_VERSION}: "
-                             f"kind {payload.get('kind')!r}, schema_version {payload.get('schema_version')!r}.")
+        """Rebuild a codec from :meth:`to_dict` output, checking every field first.
+
+        Raises:
+            CodecError: The payload fails the schema of :mod:`~fuseprune.tabular.realtabformer.schema`
+                or its fields disagree (one line naming the field).
+        """
+        check_codec(payload)
         return cls(tuple(payload["tokens"]), tuple(payload["processed_columns"]),
-                   tuple(tuple(int(i) for i in p) for p in payload["position_ids"]),
+                   tuple(tuple(p) for p in payload["position_ids"]),
                    tuple(RtfColumn(**c) for c in payload["columns"]), payload.get("target"),
-                   dict(payload.get("settings") or {}))
+                   dict(payload.get("settings", {})))
 
     @classmethod
     def from_rtf_config(cls, config: Mapping[str, Any]) -> RtfCodec:
-        """Build the codec of a REaLTabFormer config (``rtf_config.json``, already checked to be tabular)."""
-        fields = codec_fields(config)
-        columns = tuple(RtfColumn(**column) for column in fields.pop("columns"))
-        return cls(columns=columns, **fields)
+        """Build the codec of a REaLTabFormer config (``rtf_config.json``, already checked to be tabular).
+
+        Raises:
+            CodecError: The vocabulary is malformed, too large or inconsistent (see :meth:`from_dict`).
+        """
+        return cls.from_dict({"kind": KIND, "schema_version": SCHEMA_VERSION, **codec_fields(config)})
 
     def check_model_config(self, vocab_size: int, n_positions: int) -> None:
         """Raise ``CodecError`` unless a network of this vocabulary and context length fits the codec."""
@@ -273,14 +285,5 @@ class RtfCodec:
 
     @classmethod
     def load(cls, folder: str | Path) -> RtfCodec:
-        """Read ``codec.json`` from ``folder``."""
-        path = Path(folder) / CODEC_FILE
-        if not path.is_file():
-            raise PathNotFoundError(f"{str(path)!r} does not exist; is {str(folder)!r} a fuseprune model folder?")
-        try:
-            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except CodecError:
-            raise
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise CodecError(f"{str(path)!r} is not a valid codec file ({type(exc).__name__}: {exc}).") from None
-
+        """Read ``codec.json`` from ``folder`` (see :func:`~fuseprune.tabular.codec.load_codec`)."""
+        return load_codec(folder, cls)

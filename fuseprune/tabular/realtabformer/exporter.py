@@ -17,8 +17,8 @@ from typing import Any
 
 from transformers import GPT2LMHeadModel
 
-from fuseprune import __version__
 from fuseprune.errors import ModelError
+from fuseprune.outputs import REALTABFORMER, check_folder
 from fuseprune.tabular.codec import TableCodec
 from fuseprune.tabular.model import TabularGPT
 from fuseprune.tabular.realtabformer.codec import RtfCodec
@@ -30,14 +30,18 @@ log = logging.getLogger(__name__)
 EXPERIMENT_ID = "fuseprune-export"
 
 
-def export_realtabformer(bundle: TabularGPT, folder: str | Path) -> Path:
+def export_realtabformer(bundle: TabularGPT, folder: str | Path, overwrite: bool = False) -> Path:
     """Write ``bundle`` as a REaLTabFormer 0.2.4 folder, atomically; return the folder.
 
+    An existing ``folder`` is replaced only if it is an export fuseprune wrote, unchanged
+    since, or with ``overwrite`` (see :mod:`fuseprune.outputs`).
+
     Raises:
-        ModelError: The network is not a GPT-2 language model, the codec is of an unknown
-            kind, or ``folder`` exists and was not written by fuseprune.
+        OutputError: ``folder`` may not be written (checked before anything is computed).
+        ModelError: The network is not a GPT-2 language model, or the codec is of an unknown kind.
         CodecError: A fuseprune codec holds values REaLTabFormer cannot write back.
     """
+    check_folder(folder, REALTABFORMER, overwrite)
     if not isinstance(bundle.model, GPT2LMHeadModel):
         raise ModelError(f"only GPT-2 models export to REaLTabFormer; this one is {type(bundle.model).__name__}.")
     if isinstance(bundle.codec, RtfCodec):
@@ -48,10 +52,7 @@ def export_realtabformer(bundle: TabularGPT, folder: str | Path) -> Path:
         raise ModelError(f"a model with a {type(bundle.codec).__name__} cannot be exported to REaLTabFormer.")
     state = export_weights(bundle.model, order, codec.vocab_size)
     config = rtf_config(codec, bundle.model.config.to_dict())
-    marker = {"written_by": f"fuseprune {__version__}", "format": "realtabformer 0.2.4",
-              "layers": bundle.model.config.n_layer, "source": bundle.info.get("realtabformer", {}).get("source"),
-              "pruning": bundle.info.get("pruning"), "distilled": "distill" in bundle.info}
-    folder = write_folder(folder, config, state, marker)
+    folder = write_folder(folder, config, state, overwrite)
     log.info("exported a %d-layer model to %s", bundle.model.config.n_layer, folder)
     return folder
 

@@ -7,24 +7,27 @@ from pathlib import Path
 from typing import Any
 
 from fuseprune import __version__
-from fuseprune.data.table import DEFAULT_HOLDOUT
+from fuseprune.data.table import DEFAULT_HOLDOUT, Table
 from fuseprune.tabular.model import TabularGPT
 from fuseprune.tabular.realtabformer.codec import RtfCodec
 from fuseprune.tabular.realtabformer.layout import read_config, read_state
 from fuseprune.tabular.realtabformer.weights import gpt2_config, import_weights
+from fuseprune.tabular.train import data_record
 
 log = logging.getLogger(__name__)
 
 
-def import_realtabformer(folder: str | Path, data: str | None = None, *, holdout: float = DEFAULT_HOLDOUT,
-                         split_seed: int = 0) -> TabularGPT:
+def import_realtabformer(folder: str | Path, data: str | Table | None = None, *,
+                         holdout: float = DEFAULT_HOLDOUT, split_seed: int = 0) -> TabularGPT:
     """Read a folder written by REaLTabFormer's ``save()`` (``rtf_config.json`` + ``rtf_model.pt``).
 
     Args:
         folder: The REaLTabFormer folder (the ``<experiment id>`` folder ``save()`` made).
-        data: The table the model was trained on (bundled name or CSV path), recorded so that
-            ``evaluate``, ``score``, ``plan`` and ``distill`` find it; it must encode with the
-            model's vocabulary. None records no data (those commands then need ``--data``).
+        data: The table the model was trained on (bundled name, CSV path, or a table loaded with
+            :func:`~fuseprune.data.load_table` and its read options), recorded as a trained model
+            records its table (source, split, read options, content hash) so that ``evaluate``,
+            ``score``, ``plan`` and ``distill`` reread it the same way; every row must encode with
+            the model's vocabulary. None records no data (those commands then need ``--data``).
         holdout: Fraction of ``data`` the fuseprune split holds out for evaluation.
         split_seed: Seed of that split.
 
@@ -50,12 +53,12 @@ def import_realtabformer(folder: str | Path, data: str | None = None, *, holdout
     return TabularGPT(model, codec, info)
 
 
-def _check_data(codec: RtfCodec, data: str, holdout: float, split_seed: int) -> dict[str, Any]:
-    """Load ``data``, check every row encodes, and return the record ``split_of`` reads."""
-    from fuseprune.data import load_table
+def _check_data(codec: RtfCodec, data: str | Table, holdout: float, split_seed: int) -> dict[str, Any]:
+    """Load ``data`` (unless loaded), check every row encodes, and return the record ``split_of`` reads."""
+    from fuseprune.data import DATASETS, load_table
 
-    table = load_table(data)
+    table = data if isinstance(data, Table) else load_table(data)
     table.split(holdout, split_seed)  # refuses a split that leaves nothing
     codec.encode(table.frame)
-    source = str(Path(data).resolve()) if Path(data).is_file() else data
-    return {"source": source, "holdout": holdout, "split_seed": split_seed}
+    source = table.name if table.name in DATASETS else str(Path(table.name).resolve())  # found from any folder
+    return {**data_record(table, holdout, split_seed), "source": source}

@@ -21,11 +21,11 @@ from typing import Any
 import torch
 
 from fuseprune.errors import CodecError, ModelError, PathNotFoundError
-from fuseprune.files import atomic_directory, write_json_atomic
+from fuseprune.files import write_json_atomic
+from fuseprune.outputs import REALTABFORMER, output_folder
 
 CONFIG_FILE = "rtf_config.json"
 MODEL_FILE = "rtf_model.pt"
-MARKER_FILE = "fuseprune.json"
 SPECIAL_TOKENS = (  # data_utils.SpecialTokens, in REaLTabFormer's id order
     "[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]", "[BOS]", "[EOS]", "[BMEM]", "[EMEM]", "[RMASK]", "[SPTYPE]",
 )
@@ -106,45 +106,37 @@ def _global(exc: Exception) -> str:
 
 
 def write_folder(folder: str | Path, config: Mapping[str, Any], state: Mapping[str, torch.Tensor],
-                 marker: Mapping[str, Any]) -> Path:
+                 overwrite: bool = False) -> Path:
     """Write a REaLTabFormer folder atomically: plain tensors in ``rtf_model.pt``, the config as JSON.
 
-    ``marker`` goes to ``fuseprune.json`` beside them (REaLTabFormer ignores it):
-    it says fuseprune wrote the folder, so a later export may replace it.
+    The folder is a fuseprune output of kind ``realtabformer`` (see :mod:`fuseprune.outputs`):
+    its hidden ``.fuseprune`` marker, which REaLTabFormer ignores, lets a later export replace it.
+
+    Raises:
+        OutputError: ``folder`` may not be written (checked before anything is written).
     """
     folder = Path(folder)
-    refuse_foreign(folder)
-    with atomic_directory(folder) as tmp:
+    with output_folder(folder, REALTABFORMER, overwrite) as tmp:
         torch.save({name: tensor.detach().cpu().contiguous() for name, tensor in state.items()}, tmp / MODEL_FILE)
         write_json_atomic(tmp / CONFIG_FILE, dict(config))
-        write_json_atomic(tmp / MARKER_FILE, dict(marker))
     return folder
 
 
-def refuse_foreign(folder: Path) -> None:
-    """Refuse to replace an existing folder that fuseprune did not write (it has no ``fuseprune.json``)."""
-    if folder.exists() and not folder.is_dir():
-        raise ModelError(f"{str(folder)!r} exists and is not a folder; choose another --out.")
-    if folder.is_dir() and any(folder.iterdir()) and not (folder / MARKER_FILE).is_file():
-        raise ModelError(f"{str(folder)!r} exists and was not written by fuseprune; choose another --out "
-                         "(fuseprune never replaces a folder it did not write).")
-
-
 def codec_fields(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields of an RtfCodec, read from a REaLTabFormer config (columns as dicts)."""
+    """The fields of an RtfCodec as ``RtfCodec.to_dict`` writes them, read from a REaLTabFormer config."""
     try:
         id2token = {int(k): str(v) for k, v in config["vocab"]["id2token"].items()}
-        tokens = tuple(id2token[i] for i in range(len(id2token)))
-        processed = tuple(str(c) for c in config["processed_columns"])
-        index = {int(k): tuple(int(i) for i in v) for k, v in config["col_idx_ids"].items()}
-        positions = tuple(index[t] for t in range(len(processed)))
+        tokens = [id2token[i] for i in range(len(id2token))]
+        processed = [str(c) for c in config["processed_columns"]]
+        index = {int(k): [int(i) for i in v] for k, v in config["col_idx_ids"].items()}
+        positions = [index[t] for t in range(len(processed))]
         numeric = {column for kind, column in map(split_processed, processed) if kind != "CATEGORICAL"}
         transforms, dtypes, missing = (dict(config.get(key) or {}) for key in
                                        ("col_transform_data", "column_dtypes", "column_has_missing"))
         columns = [{"name": str(name), "kind": "numeric" if name in numeric else "categorical",
                     "dtype": str(dtypes.get(name, "object")), "has_missing": bool(missing.get(name, False)),
                     "transform": transforms.get(name) if name in numeric else None} for name in config["columns"]]
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         if isinstance(exc, CodecError):
             raise
         raise CodecError(f"the REaLTabFormer vocabulary is malformed ({type(exc).__name__}: {exc}); "

@@ -28,6 +28,7 @@ from pandas.api import types as ptypes
 
 from fuseprune.errors import CodecError
 from fuseprune.tabular.realtabformer.layout import NA_TOKEN
+from fuseprune.tabular.schema import dtype_family
 
 CATEGORY_NA = "<NA>"
 MISSING_TEXTS = (CATEGORY_NA, "NaN")
@@ -90,10 +91,13 @@ def check_dtype(name: str, dtype: str) -> None:
         return
     try:
         kind = pd.api.types.pandas_dtype(dtype)
-    except TypeError:
-        raise CodecError(f"column {name!r} has dtype {dtype!r}, which pandas does not know.") from None
+    except (TypeError, ValueError):
+        raise CodecError(f"column {name!r} has dtype {dtype!r:.60}, which pandas does not know.") from None
     if ptypes.is_datetime64_any_dtype(kind) or ptypes.is_timedelta64_dtype(kind):
         raise CodecError(f"column {name!r} holds dates (dtype {dtype}); date columns are not supported yet.")
+    if dtype_family(dtype) is None:
+        raise CodecError(f"column {name!r} has dtype {dtype!r:.60}; fuseprune reads columns of numbers, "
+                         "booleans, text or categories.")
 
 
 def restore_numbers(name: str, values: np.ndarray, missing: np.ndarray, dtype: str) -> pd.Series:

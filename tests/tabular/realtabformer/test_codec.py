@@ -9,6 +9,7 @@ missing ``'@@@@@'``) and a whole number it zero-fills (``7 -> '07'``,
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -192,3 +193,30 @@ def test_parse_handles_realtabformer_edge_texts():
 
     assert parse_number("000") == 0.0 and parse_number("00.0") == 0.0 and parse_number("01.2.5") == 1.25
     assert math.copysign(1, parse_number("-00.5")) == -1 and parse_number("-00.5") == -0.5
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (b'{"kind": "realtabformer",\n "tokens": [1,]}', " (not JSON: Expecting value at line 2 column 15)."),
+    (b'{"kind": "r\xe9altabformer"}', " (not UTF-8 text)."),
+    (b'"realtabformer"', ": a codec must be a JSON object; got str."),
+    (b"null", ": a codec must be a JSON object; got NoneType."),
+])
+def test_every_codec_loader_reads_codec_json_the_same_way(tmp_path, text, message):
+    from fuseprune.tabular.codec import TableCodec, load_codec
+
+    (tmp_path / "codec.json").write_bytes(text)
+    for load in (load_codec, TableCodec.load, RtfCodec.load):
+        with pytest.raises(CodecError) as info:
+            load(tmp_path)
+        assert str(info.value) == f"{str(tmp_path / 'codec.json')!r} is not a valid codec file{message}"
+
+
+def test_load_codec_reads_a_table_codec_with_or_without_its_kind(tmp_path):
+    from fuseprune.tabular.codec import TableCodec, load_codec
+
+    codec = TableCodec.fit(pd.DataFrame({"a": ["x", "y", "x"]}))
+    (tmp_path / "codec.json").write_text(json.dumps({"kind": "table", **codec.to_dict()}))
+    assert load_codec(tmp_path) == codec
+    (tmp_path / "codec.json").write_text(json.dumps({**codec.to_dict(), "kind": "realtabformer"}))
+    with pytest.raises(CodecError, match="codec.json' is not a valid codec file: codec lacks field 'tokens'."):
+        load_codec(tmp_path)

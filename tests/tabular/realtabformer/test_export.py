@@ -31,7 +31,7 @@ def student(imported):
 
 def test_export_of_a_pruned_distilled_import_reimports_with_equal_logits(student, tmp_path):
     folder = export_realtabformer(student, tmp_path / "rtf")
-    assert sorted(p.name for p in folder.iterdir()) == ["fuseprune.json", "rtf_config.json", "rtf_model.pt"]
+    assert sorted(p.name for p in folder.iterdir()) == [".fuseprune", "rtf_config.json", "rtf_model.pt"]
     again = import_realtabformer(folder)
     assert again.codec == student.codec and again.model.config.n_layer == 2
     ids = student.codec.encode(fixture_data().head(64))
@@ -52,16 +52,19 @@ def test_export_of_an_import_keeps_realtabformers_vocabulary_and_weights_layout(
     assert torch.equal(state["transformer.wte.weight"][5], student.model.transformer.wte.weight[1])
 
 
-def test_export_refuses_to_replace_a_folder_fuseprune_did_not_write(student, tmp_path):
-    from fuseprune.errors import ModelError
+def test_export_replaces_only_its_own_exports_unless_told(student, tmp_path):
+    from fuseprune.errors import OutputError
 
     (tmp_path / "theirs").mkdir()
     (tmp_path / "theirs" / "rtf_model.pt").write_bytes(b"precious")
-    with pytest.raises(ModelError, match="was not written by fuseprune"):
+    with pytest.raises(OutputError, match="exists and was not written by fuseprune"):
         export_realtabformer(student, tmp_path / "theirs")
     assert (tmp_path / "theirs" / "rtf_model.pt").read_bytes() == b"precious"
     export_realtabformer(student, tmp_path / "ours")
     student.to_realtabformer(tmp_path / "ours")  # its own export it may replace
+    student.to_realtabformer(tmp_path / "theirs", overwrite=True)
+    assert sorted(p.name for p in (tmp_path / "theirs").iterdir()) == [".fuseprune", "rtf_config.json", "rtf_model.pt"]
+    assert import_realtabformer(tmp_path / "theirs").model.config.n_layer == 2
 
 
 # --- a fuseprune TableCodec in REaLTabFormer's terms, worked out by hand -----------------------

@@ -75,8 +75,12 @@ def test_save_and_load_keep_the_codec_and_logits(imported, tmp_path):
 def test_recorded_data_gives_the_usual_split(imported):
     from fuseprune.data import load_table
 
-    assert imported.info["data"] == {"source": str(FIXTURE / "data.csv"), "holdout": 0.2, "split_seed": 0}
-    train, holdout = split_of(imported, load_table(imported.info["data"]["source"]))
+    table = load_table(imported.info["data"]["source"])
+    assert imported.info["data"] == {
+        "source": str(FIXTURE / "data.csv"), "holdout": 0.2, "split_seed": 0, "sha256": table.sha256,
+        "kinds": {"survived": "categorical", "sex": "categorical", "age": "numerical", "passengerClass": "categorical"},
+        "read": {"delimiter": ",", "drop_columns": [], "column_types": {}}}
+    train, holdout = split_of(imported, table)
     assert (len(train), len(holdout)) == (1047, 262)
 
 

@@ -67,7 +67,8 @@ def test_realtabformer_samples_our_export_of_the_imported_fixture_after_prune_an
     plan = make_tabular_plan(imported, train, "block_influence", remove=1, n_rows=64)
     student, _ = distill_tabular(prune_tabular(imported, plan), imported, train, DistillConfig(max_epochs=1))
     folder = export_realtabformer(student, tmp_path / "rtf-student")
-    rows, dtypes = realtabformer_sample(python, folder, 300)
+    assert sorted(p.name for p in folder.iterdir()) == [".fuseprune", "rtf_config.json", "rtf_model.pt"]
+    rows, dtypes = realtabformer_sample(python, folder, 300)  # fuseprune's marker beside its files is no matter
     assert len(rows) == 300 and list(rows.columns) == ["survived", "sex", "age", "passengerClass"]
     assert dtypes == {"survived": "object", "sex": "object", "age": "float64", "passengerClass": "object"}
     assert set(rows["passengerClass"]) <= {"1st", "2nd", "3rd"} and set(rows["sex"]) <= {"female", "male"}
