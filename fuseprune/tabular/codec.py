@@ -199,12 +199,7 @@ class TableCodec:
 
     def check_model_config(self, vocab_size: int, n_positions: int) -> None:
         """Raise ``CodecError`` unless a network of this vocabulary and context length fits the codec."""
-        if self.vocab_size != vocab_size:
-            raise CodecError(f"codec.json describes {self.vocab_size} tokens but the model's vocab_size is "
-                             f"{vocab_size}; the codec does not belong to this model.")
-        if self.sequence_length > n_positions:
-            raise CodecError(f"codec.json describes rows of {self.sequence_length} tokens but the model holds at "
-                             f"most {n_positions} (n_positions); the codec does not belong to this model.")
+        check_codec_fits(self, vocab_size, n_positions)
 
     def save(self, folder: str | Path) -> Path:
         """Write ``codec.json`` into ``folder`` (atomically) and return its path."""
@@ -273,3 +268,13 @@ def load_codec(folder: str | Path, cls: type | None = None) -> Any:
         return cls.from_dict(payload)
     except CodecError as exc:
         raise CodecError(f"{str(path)!r} is not a valid codec file: {exc}") from None
+
+
+def check_codec_fits(codec: Any, vocab_size: int, n_positions: int) -> None:
+    """Raise ``CodecError`` unless a network of ``vocab_size`` tokens and ``n_positions`` fits ``codec``."""
+    if codec.vocab_size != vocab_size:
+        raise CodecError(f"codec.json describes {codec.vocab_size} tokens but the model's vocab_size is "
+                         f"{vocab_size}; the codec does not belong to this model.")
+    if codec.sequence_length > n_positions:
+        raise CodecError(f"codec.json describes rows of {codec.sequence_length} tokens but the model holds at "
+                         f"most {n_positions} (n_positions); the codec does not belong to this model.")

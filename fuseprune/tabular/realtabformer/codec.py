@@ -33,6 +33,7 @@ from fuseprune.tabular.codec import (
     BOS_ID,
     CODEC_FILE,
     EOS_ID,
+    check_codec_fits,
     check_frame_columns,
     load_codec,
 )
@@ -272,12 +273,7 @@ class RtfCodec:
 
     def check_model_config(self, vocab_size: int, n_positions: int) -> None:
         """Raise ``CodecError`` unless a network of this vocabulary and context length fits the codec."""
-        if self.vocab_size != vocab_size:
-            raise CodecError(f"codec.json describes {self.vocab_size} tokens but the model's vocab_size is "
-                             f"{vocab_size}; the codec does not belong to this model.")
-        if self.sequence_length > n_positions:
-            raise CodecError(f"codec.json describes rows of {self.sequence_length} tokens but the model holds at "
-                             f"most {n_positions} (n_positions); the codec does not belong to this model.")
+        check_codec_fits(self, vocab_size, n_positions)
 
     def save(self, folder: str | Path) -> Path:
         """Write ``codec.json`` into ``folder`` (atomically) and return its path."""
