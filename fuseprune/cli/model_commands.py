@@ -9,6 +9,7 @@ from dataclasses import asdict
 
 from fuseprune.cli.output import RichProgress, data_of, emit, out, seeds, table
 
+CHUNK_ROWS = 2048  # fuseprune.tabular.stream.CHUNK_ROWS, repeated so --help does not import torch
 PRESET_HELP = "model size: tiny, default or seed (default: %(default)s)"
 DEFAULT_DATASET = "breast-cancer-wisconsin"
 
@@ -42,17 +43,20 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
-    """Sample rows from a saved model."""
-    from fuseprune.files import write_text_atomic
-    from fuseprune.tabular import TabularGPT, sample_rows
+    """Sample rows from a saved model, streamed to a CSV or Parquet file in chunks."""
+    from fuseprune.tabular.stream import ScaleConfig, sample_to_file
+    from fuseprune.tabular.writers import terminate_as_interrupt
 
-    bundle = TabularGPT.load(args.model_dir)
-    rows = sample_rows(bundle, args.rows, seed=args.seed, temperature=args.temperature, progress=RichProgress())
-    if args.out:
-        write_text_atomic(args.out, rows.to_csv(index=False))
-    payload = {"rows": len(rows), "out": args.out, "head": json.loads(rows.head(10).to_json(orient="records"))}
-    preview = rows.head(10).astype(str)
-    title = f"{len(rows)} sampled rows" + (f" -> {args.out}" if args.out else " (first 10)")
+    config = ScaleConfig(rows=args.rows, seed=args.seed, temperature=args.temperature, batch_size=args.batch_size,
+                         jobs=args.jobs, backend=args.backend, ray_address=args.ray_address,
+                         chunk_rows=args.chunk_rows)
+    with terminate_as_interrupt():
+        result = sample_to_file(args.model_dir, args.out, config, progress=RichProgress())
+    payload = {"rows": result.rows, "out": args.out, "seconds": result.seconds,
+               "rows_per_second": result.rows_per_second, "head": json.loads(result.head.to_json(orient="records"))}
+    preview = result.head.astype(str)
+    title = (f"{result.rows} sampled rows" + (f" -> {args.out}" if args.out else "")
+             + f" ({result.rows_per_second:,.0f} rows/s); first {len(preview)}")
     emit(args, payload, lambda: table(title, list(preview.columns), preview.values.tolist()))
 
 
@@ -115,17 +119,22 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--column-type", action="append", metavar="NAME=KIND",
                    help="override a column's kind (categorical, numerical, boolean); repeatable")
     p.add_argument("--out", required=True, help="model folder to write")
-    p = command("sample", cmd_sample, "sample rows from a saved model")
+    p = command("sample", cmd_sample, "sample rows from a saved model (streamed to a CSV or Parquet file)")
     p.add_argument("model_dir", help="model folder")
     p.add_argument("--rows", type=int, default=100, help="rows to sample (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed; row r of a seed is always the same row (default: %(default)s)")
     p.add_argument("--temperature", type=float, default=1.0, help="softmax temperature (default: %(default)s)")
-    p.add_argument("--out", help="CSV file to write")
+    p.add_argument("--out", help="file to write: .csv or .parquet (default: show the first rows only)")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes sampling at once (default: %(default)s)")
+    p.add_argument("--backend", default="local", help="where workers run: local or ray (default: %(default)s)")
+    p.add_argument("--ray-address", help="an existing Ray cluster for --backend ray (default: start a local one)")
+    p.add_argument("--batch-size", type=int, default=0, help="rows decoded at once (default: 0 = the fastest for the model's width)")
+    p.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS, help="rows per chunk of work; does not change the rows (default: %(default)s)")
     p = command("evaluate", cmd_evaluate, "evaluate a saved model against its real holdout split")
     p.add_argument("model_dir", help="model folder")
     p.add_argument("--data", help="data set name or CSV (default: the one the model records)")
     p.add_argument("--seeds", type=seeds, default=[0, 1, 2], help="sampling seeds, comma-separated (default: 0,1,2)")
-    p.add_argument("--rows", type=int, default=0, help="rows sampled per seed (default: the training split size, at most 2000)")
+    p.add_argument("--rows", type=int, default=0, help="rows sampled per seed for scoring (default: the training split size, at most 2000; never more than 20000)")
     p.add_argument("--out", help="JSON file for the evaluation record")
     p = command("score", cmd_score, "score every layer of a saved model with importance signals")
     p.add_argument("model_dir", help="model folder")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import statistics
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -21,16 +22,23 @@ from fuseprune.tabular.loss import mean_row_nll
 from fuseprune.tabular.model import TabularGPT
 from fuseprune.tabular.sampler import sample_rows
 
+log = logging.getLogger(__name__)
+#: Rows sampled per seed for scoring when not asked: the training split's size, at most this many.
+DEFAULT_SCORING_ROWS = 2000
+#: The most rows sampled per seed for scoring, whatever is asked (`evaluate --rows`, `EvalConfig.n_rows`).
+MAX_SCORING_ROWS = 20_000
+
 
 @dataclass(frozen=True)
 class EvalConfig(ConfigMixin):
     """How a model is evaluated."""
 
     seeds: tuple[int, ...] = field(default=(0, 1, 2), metadata={"help": "sampling seeds; quality is their mean"})
-    n_rows: int = field(default=0, metadata={"help": "rows sampled per seed (0 = as many as the training split, at most 2000)"})
+    n_rows: int = field(default=0, metadata={"help": "rows sampled per seed for scoring (0 = as many as the training "
+                                                   f"split, at most {DEFAULT_SCORING_ROWS}; never more than {MAX_SCORING_ROWS})"})
     speed_rows: int = field(default=1024, metadata={"help": "rows sampled per timed speed run"})
     speed_repeats: int = field(default=5, metadata={"help": "timed speed runs; rows/s is their median"})
-    batch_size: int = field(default=512, metadata={"help": "rows sampled at once"})
+    batch_size: int = field(default=0, metadata={"help": "rows sampled at once (0 = the fastest for the model's width)"})
     ceiling: bool = field(default=True, metadata={"help": "also score real training rows against the holdout (the ceiling)"})
 
     def __post_init__(self) -> None:
@@ -39,7 +47,15 @@ class EvalConfig(ConfigMixin):
         check_range("n_rows", self.n_rows, 0, float("inf"))
         check_range("speed_rows", self.speed_rows, 1, float("inf"))
         check_range("speed_repeats", self.speed_repeats, 1, 1000)
-        check_range("batch_size", self.batch_size, 1, float("inf"))
+        check_range("batch_size", self.batch_size, 0, float("inf"))
+
+    def scoring_rows(self, train_rows: int) -> int:
+        """Rows sampled per seed for scoring: ``n_rows`` (or the training split's size), capped; a cap is logged."""
+        wanted = self.n_rows or min(train_rows, DEFAULT_SCORING_ROWS)
+        if wanted > MAX_SCORING_ROWS:
+            log.warning("scoring %d sampled rows per seed, not %d: SDMetrics' cost grows with the rows and its "
+                        "scores settle long before; sample more with `fuseprune sample`", MAX_SCORING_ROWS, wanted)
+        return min(wanted, MAX_SCORING_ROWS)
 
 
 @dataclass(frozen=True)
@@ -117,11 +133,11 @@ def evaluate(
     """Measure ``bundle`` against the ``holdout`` rows it never trained on."""
     config = config or EvalConfig()
     progress = or_null(progress)
-    n_rows = config.n_rows or min(len(train), 2000)
+    n_rows = config.scoring_rows(len(train))
     progress.start("evaluating", (2 if config.ceiling else 1) * len(config.seeds) + 2)
     synthetic, ceiling = [], []
     for seed in config.seeds:
-        rows = sample_rows(bundle, n_rows, seed=seed, batch_size=config.batch_size)
+        rows = sample_rows(bundle, n_rows, seed=seed, batch_size=config.batch_size or None)
         synthetic.append(score_rows(holdout, rows, bundle.codec))
         progress.advance(1)
         if config.ceiling:
@@ -131,7 +147,8 @@ def evaluate(
     nll = mean_row_nll(bundle.model, bundle.codec.encode(holdout), bundle.codec)
     progress.advance(1)
     speed = measure_sampling_speed(
-        bundle.model, bundle.codec, n_rows=config.speed_rows, batch_size=config.batch_size, repeats=config.speed_repeats
+        bundle.model, bundle.codec, n_rows=config.speed_rows, batch_size=config.batch_size or None,
+        repeats=config.speed_repeats,
     )
     progress.advance(1)
     progress.stop()

@@ -51,3 +51,35 @@ def test_bad_sampling_arguments_are_refused(tiny_bundle, kwargs):
     n_rows = kwargs.pop("n_rows")
     with pytest.raises(ConfigError):
         sample_rows(tiny_bundle, n_rows, **kwargs)
+
+
+def test_a_row_depends_on_the_seed_and_its_index_only(tiny_bundle):
+    model, codec = tiny_bundle.model, tiny_bundle.codec
+    whole = sample_ids(model, codec, 60, seed=4, batch_size=60)
+    assert torch.equal(sample_ids(model, codec, 60, seed=4, batch_size=7), whole)  # batching
+    assert torch.equal(sample_ids(model, codec, 25, seed=4, first_row=35, batch_size=9), whole[35:])  # offsets
+    assert torch.equal(sample_ids(model, codec, 10, seed=4), whole[:10])  # fewer rows: a prefix
+
+
+def test_the_transformers_forward_draws_the_same_rows(tiny_bundle, monkeypatch):
+    from fuseprune.tabular import sampler
+    from fuseprune.tabular.decoder import HFStepper
+
+    lean = sample_ids(tiny_bundle.model, tiny_bundle.codec, 200, seed=2)
+    monkeypatch.setattr(sampler, "make_stepper", HFStepper)
+    assert torch.equal(sample_ids(tiny_bundle.model, tiny_bundle.codec, 200, seed=2), lean)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 2.5])
+def test_tokens_are_drawn_from_the_softmax_of_the_allowed_logits(tiny_bundle, temperature):
+    # The first token follows BOS in every row, so its distribution is one softmax: the
+    # sampled frequencies must match it within four standard errors.
+    codec, model, n = tiny_bundle.codec, tiny_bundle.model, 20_000
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor([[1]])).logits[0, 0] / temperature + codec.logit_bias()[0]
+    probability = torch.softmax(logits, dim=-1)
+    ids = sample_ids(model, codec, n, seed=11, temperature=temperature)
+    frequency = torch.bincount(ids[:, 1], minlength=len(probability)).double() / n
+    error = (probability.double() * (1 - probability.double()) / n).sqrt()
+    assert probability.max() < 0.9 and (probability > 0.01).sum() >= 4  # a distribution worth testing
+    assert ((frequency - probability).abs() <= 4 * error + 1e-9).all()

@@ -1,0 +1,182 @@
+"""Step-by-step decoding engines: the logits of one new token per row, given the rows' earlier tokens.
+
+:class:`LeanGPT2` runs a ``GPT2LMHeadModel``'s own weights (nothing is copied
+or changed; the model stays a plain ``GPT2LMHeadModel``) with a key/value
+cache preallocated for the whole row, written in place, and computes only the
+logits of the tokens the caller asks for. It does the same arithmetic as the
+Hugging Face forward pass in evaluation mode (tested to 1e-5 at every step),
+including the attention scaling flags ``scale_attn_weights`` and
+``scale_attn_by_inverse_layer_idx`` read per layer from its ``layer_idx``, so
+pruned models (renumbered and compensated by surgery) decode exactly.
+
+Anything it does not implement (cross attention, ``reorder_and_upcast_attn``,
+another architecture, a layer replaced by a wrapper) is decoded by
+:class:`HFStepper`, the model's own forward pass with its own cache.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from fuseprune.models.cache import cache_kwargs, output_cache
+
+log = logging.getLogger(__name__)
+
+_ACTIVATIONS = {
+    "gelu_new": lambda x: torch.ops.aten.gelu_(x, approximate="tanh"),
+    "gelu_pytorch_tanh": lambda x: torch.ops.aten.gelu_(x, approximate="tanh"),
+    "gelu": lambda x: torch.ops.aten.gelu_(x),
+    "relu": torch.relu_,
+    "silu": lambda x: F.silu(x, inplace=True),
+    "swish": lambda x: F.silu(x, inplace=True),
+}
+
+
+class Stepper(Protocol):
+    """Feeds one token per row at a time and returns logits of a range of next tokens."""
+
+    def reset(self, rows: int) -> None:
+        """Start ``rows`` new sequences (forget every earlier token)."""
+
+    def logits(self, tokens: torch.Tensor, position: int, low: int, high: int) -> torch.Tensor:
+        """Feed ``tokens`` (rows,) at ``position``; return float logits (rows, high - low) of tokens low..high-1."""
+
+
+def unsupported_reason(model: nn.Module) -> str | None:
+    """Why :class:`LeanGPT2` cannot decode ``model`` exactly, or None if it can."""
+    config = getattr(model, "config", None)
+    if getattr(config, "model_type", None) != "gpt2" or not hasattr(model, "transformer"):
+        return f"{type(model).__name__} is not a GPT-2 language model"
+    if getattr(config, "add_cross_attention", False):
+        return "the model has cross attention"
+    if getattr(config, "reorder_and_upcast_attn", False):
+        return "the model sets reorder_and_upcast_attn"
+    if getattr(model.lm_head, "bias", None) is not None:
+        return "the output head has a bias"
+    from transformers.models.gpt2.modeling_gpt2 import GPT2Attention, GPT2Block
+
+    for index, block in enumerate(model.transformer.h):
+        if type(block) is not GPT2Block or type(block.attn) is not GPT2Attention:
+            return f"layer {index} is a {type(block).__name__}, not a plain GPT2Block"
+        if block.attn.layer_idx is None:
+            return f"layer {index} has no layer_idx"
+    if model.transformer.wte.weight.dtype != torch.float32:
+        return f"the weights are {model.transformer.wte.weight.dtype}, not float32"
+    return None
+
+
+def make_stepper(model: nn.Module) -> Stepper:
+    """The lean engine when it supports ``model``, else the model's own forward pass."""
+    reason = unsupported_reason(model)
+    if reason is None:
+        return LeanGPT2(model)
+    log.info("sampling with the transformers forward pass: %s", reason)
+    return HFStepper(model)
+
+
+class _Block:
+    """One GPT-2 block's weights (views of the model's own tensors) and attention scaling."""
+
+    def __init__(self, block: nn.Module, activation: str) -> None:
+        attn, mlp = block.attn, block.mlp
+        self.ln_1 = (block.ln_1.weight, block.ln_1.bias, block.ln_1.eps)
+        self.ln_2 = (block.ln_2.weight, block.ln_2.bias, block.ln_2.eps)
+        self.qkv = (attn.c_attn.weight, attn.c_attn.bias)
+        self.proj = (attn.c_proj.weight, attn.c_proj.bias)
+        self.fc = (mlp.c_fc.weight, mlp.c_fc.bias)
+        self.fc_proj = (mlp.c_proj.weight, mlp.c_proj.bias)
+        self.heads, self.head_dim = attn.num_heads, attn.head_dim
+        self.scaling = attention_scaling(attn)
+        self.act = _ACTIVATIONS.get(activation) or mlp.act
+
+
+def attention_scaling(attn: nn.Module) -> float:
+    """The factor GPT-2 multiplies query . key by: 1/sqrt(head_dim) and 1/(layer_idx + 1) when configured."""
+    scaling = float(attn.head_dim) ** -0.5 if attn.scale_attn_weights else 1.0
+    if attn.scale_attn_by_inverse_layer_idx:
+        scaling /= float(attn.layer_idx + 1)
+    return scaling
+
+
+class LeanGPT2:
+    """Decodes a ``GPT2LMHeadModel`` one token per row per call, with a preallocated KV cache."""
+
+    def __init__(self, model: nn.Module) -> None:
+        reason = unsupported_reason(model)
+        if reason is not None:
+            from fuseprune.errors import ModelError
+
+            raise ModelError(f"the lean decoder cannot run this model: {reason}; use make_stepper().")
+        t = model.transformer
+        self.wte, self.wpe, self.head = t.wte.weight, t.wpe.weight, model.lm_head.weight
+        self.ln_f = (t.ln_f.weight, t.ln_f.bias, t.ln_f.eps)
+        self.blocks = [_Block(block, model.config.activation_function) for block in t.h]
+        self.width, self.length = self.wte.shape[1], self.wpe.shape[0]
+        self.inner = self.blocks[0].fc[0].shape[1] if self.blocks else 0
+        self._rows = -1
+
+    def reset(self, rows: int) -> None:
+        """Start ``rows`` new sequences; the cache and work buffers are allocated once per row count."""
+        if rows != self._rows:
+            shape = (len(self.blocks), 2, rows, self.blocks[0].heads, self.length, self.blocks[0].head_dim)
+            self.cache = torch.empty(shape) if self.blocks else None
+            self.x = torch.empty(rows, self.width)
+            self.qkv = torch.empty(rows, 3 * self.width)
+            self.hidden = torch.empty(rows, self.inner)
+            self._rows = rows
+
+    @torch.inference_mode()
+    def logits(self, tokens: torch.Tensor, position: int, low: int, high: int) -> torch.Tensor:
+        """Feed ``tokens`` at ``position``; return the logits of tokens low..high-1, shape (rows, high - low)."""
+        x = self.x
+        torch.index_select(self.wte, 0, tokens, out=x)
+        x.add_(self.wpe[position])
+        for index, block in enumerate(self.blocks):
+            self._attention(block, index, position)
+            self._mlp(block)
+        h = F.layer_norm(x, (self.width,), *self.ln_f[:2], eps=self.ln_f[2])
+        return torch.mm(h, self.head[low:high].t())
+
+    def _attention(self, block: _Block, index: int, position: int) -> None:
+        x, rows, heads, dim = self.x, self._rows, block.heads, block.head_dim
+        h = F.layer_norm(x, (self.width,), *block.ln_1[:2], eps=block.ln_1[2])
+        qkv = torch.addmm(block.qkv[1], h, block.qkv[0], out=self.qkv).view(rows, 3, heads, dim)
+        keys, values = self.cache[index, 0], self.cache[index, 1]  # (rows, heads, length, dim)
+        keys[:, :, position].copy_(qkv[:, 1])
+        values[:, :, position].copy_(qkv[:, 2])
+        query = qkv[:, 0].unsqueeze(2)  # (rows, heads, 1, dim)
+        scores = torch.matmul(query, keys[:, :, : position + 1].transpose(-1, -2)).mul_(block.scaling)
+        weights = torch.softmax(scores, dim=-1)
+        context = torch.matmul(weights, values[:, :, : position + 1]).view(rows, self.width)
+        x.add_(block.proj[1]).addmm_(context, block.proj[0])
+
+    def _mlp(self, block: _Block) -> None:
+        x = self.x
+        h = F.layer_norm(x, (self.width,), *block.ln_2[:2], eps=block.ln_2[2])
+        hidden = torch.addmm(block.fc[1], h, block.fc[0], out=self.hidden)
+        hidden = block.act(hidden)
+        x.add_(block.fc_proj[1]).addmm_(hidden, block.fc_proj[0])
+
+
+class HFStepper:
+    """Decodes with the model's own forward pass and cache (any causal language model)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = model
+        self._cache: Any = None
+
+    def reset(self, rows: int) -> None:
+        """Forget the cache."""
+        self._cache = None
+
+    @torch.inference_mode()
+    def logits(self, tokens: torch.Tensor, position: int, low: int, high: int) -> torch.Tensor:
+        """Feed ``tokens`` at ``position``; return the logits of tokens low..high-1."""
+        out = self.model(input_ids=tokens.unsqueeze(1), use_cache=True, **cache_kwargs(self.model, self._cache))
+        self._cache = output_cache(out)
+        return out.logits[:, -1, low:high].float()
