@@ -150,9 +150,9 @@ class LeanGPT2:
         keys[:, :, position].copy_(qkv[:, 1])
         values[:, :, position].copy_(qkv[:, 2])
         query = qkv[:, 0].unsqueeze(2)  # (rows, heads, 1, dim)
-        scores = torch.matmul(query, keys[:, :, : position + 1].transpose(-1, -2)).mul_(block.scaling)
-        weights = torch.softmax(scores, dim=-1)
-        context = torch.matmul(weights, values[:, :, : position + 1]).view(rows, self.width)
+        context = F.scaled_dot_product_attention(  # one fused kernel: scores, softmax, weighted values
+            query, keys[:, :, : position + 1], values[:, :, : position + 1], scale=block.scaling
+        ).view(rows, self.width)
         x.add_(block.proj[1]).addmm_(context, block.proj[0])
 
     def _mlp(self, block: _Block) -> None:
