@@ -25,7 +25,7 @@ from fuseprune.progress import Progress, or_null
 from fuseprune.tabular.codec import BOS_ID, EOS_ID, TableCodec
 from fuseprune.tabular.model import TabularGPT
 from fuseprune.tabular.runners import RUNNERS, Chunk, ModelSource
-from fuseprune.tabular.writers import RowWriter, file_format
+from fuseprune.tabular.writers import RowWriter, check_writable, file_format
 
 log = logging.getLogger(__name__)
 #: Rows per chunk: the unit of work handed to a worker and written at once.
@@ -97,7 +97,8 @@ def sample_to_file(
     """
     config = config or ScaleConfig()
     if path is not None:
-        file_format(path)  # refuse an unknown extension before any work
+        file_format(path)  # refuse an unknown extension or an unwritable path before any work
+        check_writable(path)
     source = ModelSource.of(model)
     codec = source.codec()
     progress = or_null(progress)

@@ -66,10 +66,11 @@ class RowWriter:
         self._schema: Any = None
 
     def __enter__(self) -> RowWriter:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        check_writable(self.path, create=True)
         remove_stale_temporaries(self.path)
         self.temporary = self.path.parent / f".{self.path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp"
-        self._handle = open(self.temporary, "w" if self.format == "csv" else "wb", newline="" if self.format == "csv" else None)
+        csv = self.format == "csv"
+        self._handle = open(self.temporary, "w" if csv else "wb", newline="" if csv else None)  # noqa: SIM115
         return self
 
     def write(self, frame: pd.DataFrame) -> None:
@@ -120,6 +121,19 @@ class RowWriter:
             if self._handle is not None and not self._handle.closed:
                 self._handle.close()
             self.temporary.unlink(missing_ok=True)
+
+
+def check_writable(path: str | Path, *, create: bool = False) -> None:
+    """A one-line error unless ``path`` can be written as a new file; ``create`` makes its folder."""
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"`--out` {str(path)!r} is a folder; name a .csv or .parquet file.")
+    existing = next((p for p in [path.parent, *path.parent.parents] if p.exists()), Path.cwd())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        reason = "is not a folder" if not existing.is_dir() else "is not writable"
+        raise ConfigError(f"cannot write {str(path)!r}: {str(existing)!r} {reason}; pick another path.")
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def remove_stale_temporaries(path: Path) -> list[Path]:

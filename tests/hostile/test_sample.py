@@ -26,3 +26,10 @@ def test_bad_sample_options_are_refused(refused, tiny_model_dir, tmp_path, monke
 def test_a_missing_model_folder_is_refused(refused, tmp_path):
     refused(["sample", tmp_path / "nope", "--rows", "5", "--out", tmp_path / "new" / "rows.csv"], tmp_path,
             "does not exist")
+
+
+def test_an_output_path_that_cannot_be_a_file_is_refused(refused, tiny_model_dir, tmp_path):
+    (tmp_path / "folder.csv").mkdir()
+    (tmp_path / "plain").write_text("a file, not a folder")
+    refused(["sample", tiny_model_dir, "--out", tmp_path / "folder.csv"], tmp_path, "is a folder")
+    refused(["sample", tiny_model_dir, "--out", tmp_path / "plain" / "rows.csv"], tmp_path, "is not a folder")
