@@ -65,6 +65,8 @@ def unsupported_reason(model: nn.Module) -> str | None:
             return f"layer {index} is a {type(block).__name__}, not a plain GPT2Block"
         if block.attn.layer_idx is None:
             return f"layer {index} has no layer_idx"
+        if attention_scaling(block.attn) is None:
+            return "this transformers version scales attention by implementation, not by the scaling flags"
     if model.transformer.wte.weight.dtype != torch.float32:
         return f"the weights are {model.transformer.wte.weight.dtype}, not float32"
     return None
@@ -95,12 +97,19 @@ class _Block:
         self.act = _ACTIVATIONS.get(activation) or mlp.act
 
 
-def attention_scaling(attn: nn.Module) -> float:
-    """The factor GPT-2 multiplies query . key by: 1/sqrt(head_dim) and 1/(layer_idx + 1) when configured."""
-    scaling = float(attn.head_dim) ** -0.5 if attn.scale_attn_weights else 1.0
-    if attn.scale_attn_by_inverse_layer_idx:
-        scaling /= float(attn.layer_idx + 1)
-    return scaling
+def attention_scaling(attn: nn.Module) -> float | None:
+    """The factor this transformers version multiplies query . key by, or None if it depends on more than the flags.
+
+    transformers >= 5.2x stores it as ``attn.scaling`` (1/sqrt(head_dim) if
+    ``scale_attn_weights``, divided by ``layer_idx + 1`` if
+    ``scale_attn_by_inverse_layer_idx``; surgery keeps it exact). Earlier 5.x
+    versions apply the flags in eager attention only (SDPA always uses
+    1/sqrt(head_dim)), so there the default flags are the only safe case.
+    """
+    if isinstance(getattr(attn, "scaling", None), float):
+        return attn.scaling
+    default = attn.scale_attn_weights and not attn.scale_attn_by_inverse_layer_idx
+    return float(attn.head_dim) ** -0.5 if default else None
 
 
 class LeanGPT2:

@@ -48,6 +48,15 @@ def reference_logits(model: GPT2LMHeadModel, ids: torch.Tensor) -> torch.Tensor:
         return model(input_ids=ids).logits
 
 
+def lean(model: GPT2LMHeadModel) -> LeanGPT2:
+    """The lean decoder of ``model``; skipped where the installed transformers scales attention otherwise."""
+    reason = unsupported_reason(model)
+    if reason is not None and "transformers version" in reason:
+        pytest.skip(reason)  # transformers < 5.2x: such models are decoded by their own forward pass
+    assert reason is None
+    return LeanGPT2(model)
+
+
 @pytest.fixture
 def ids() -> torch.Tensor:
     return torch.randint(0, VOCAB, (ROWS, LENGTH), generator=torch.Generator().manual_seed(1))
@@ -56,28 +65,27 @@ def ids() -> torch.Tensor:
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_lean_logits_equal_the_transformers_forward_at_every_step(name, ids):
     model = tiny_gpt2(**CONFIGS[name])
-    assert unsupported_reason(model) is None
     expected = reference_logits(model, ids)
-    torch.testing.assert_close(stepwise_logits(LeanGPT2(model), ids), expected, atol=1e-5, rtol=0)
+    torch.testing.assert_close(stepwise_logits(lean(model), ids), expected, atol=1e-5, rtol=0)
     # a slice of the vocabulary is the same slice of the logits
-    torch.testing.assert_close(stepwise_logits(LeanGPT2(model), ids, 7, 19), expected[..., 7:19], atol=1e-5, rtol=0)
+    torch.testing.assert_close(stepwise_logits(lean(model), ids, 7, 19), expected[..., 7:19], atol=1e-5, rtol=0)
 
 
 def test_the_cache_is_reused_across_batches_of_other_sizes(ids):
     model = tiny_gpt2()
-    lean = LeanGPT2(model)
-    stepwise_logits(lean, ids[:2])  # leaves a cache of 2 rows behind
-    torch.testing.assert_close(stepwise_logits(lean, ids), reference_logits(model, ids), atol=1e-5, rtol=0)
+    decoder = lean(model)
+    stepwise_logits(decoder, ids[:2])  # leaves a cache of 2 rows behind
+    torch.testing.assert_close(stepwise_logits(decoder, ids), reference_logits(model, ids), atol=1e-5, rtol=0)
 
 
 @pytest.mark.parametrize("flags", [{}, {"scale_attn_by_inverse_layer_idx": True}], ids=["plain", "inverse-layer-scaling"])
 def test_pruned_models_decode_exactly_in_memory_and_reloaded(flags, ids, tmp_path):
     model = tiny_gpt2(**flags)
     pruned = remove_layers(model, [0, 2])  # layer 1 -> 0 and 3 -> 1: the scaling depends on the index
-    torch.testing.assert_close(stepwise_logits(LeanGPT2(pruned), ids), reference_logits(pruned, ids), atol=1e-5, rtol=0)
+    torch.testing.assert_close(stepwise_logits(lean(pruned), ids), reference_logits(pruned, ids), atol=1e-5, rtol=0)
     save_pruned(pruned, tmp_path / "pruned")
     reloaded = GPT2LMHeadModel.from_pretrained(tmp_path / "pruned").eval()
-    torch.testing.assert_close(stepwise_logits(LeanGPT2(reloaded), ids), reference_logits(pruned, ids), atol=1e-5, rtol=0)
+    torch.testing.assert_close(stepwise_logits(lean(reloaded), ids), reference_logits(pruned, ids), atol=1e-5, rtol=0)
 
 
 def test_transformers_stepper_matches_too_and_warns_nothing(ids):
