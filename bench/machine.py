@@ -109,8 +109,8 @@ def gpt2_layer_shapes(config: object, rows: int) -> list[tuple[int, int, int]]:
     return [(rows, width, 3 * width), (rows, width, width), (rows, width, inner), (rows, inner, width)]
 
 
-def gpt2_flops_per_row(config: object, head_tokens: list[int]) -> float:
-    """Floating-point operations to sample one row: the work any exact sampler must do.
+def gpt2_flops_per_row(config: object, head_tokens: list[int], computed: list[float] | None = None) -> float:
+    """Floating-point operations to sample one row.
 
     For the token at position t (t = 0 .. T-1, attending to t + 1 positions),
     every one of the L layers does the block's four matrix products,
@@ -119,14 +119,17 @@ def gpt2_flops_per_row(config: object, head_tokens: list[int]) -> float:
     weights . values); the output head adds 2 * E * n_t for the n_t tokens
     allowed at that position (``head_tokens``). Layer norms, softmax, GELU and
     the embeddings are O(E) per token and left out.
+
+    ``computed[t]`` is the share of rows whose step t is computed (the sampler
+    computes a step once per distinct prefix: once per batch at t = 0); None
+    counts every row at every step (what ``generate`` computes).
     """
     width, layers = config.n_embd, config.n_layer
     inner = config.n_inner or 4 * width
     block = 2.0 * (3 * width * width + width * width + 2 * width * inner)
-    total = 0.0
-    for t, tokens in enumerate(head_tokens):
-        total += layers * (block + 4.0 * (t + 1) * width) + 2.0 * width * tokens
-    return total
+    computed = computed or [1.0] * len(head_tokens)
+    return sum(share * (layers * (block + 4.0 * (t + 1) * width) + 2.0 * width * tokens)
+               for t, (tokens, share) in enumerate(zip(head_tokens, computed)))
 
 
 def describe() -> dict[str, object]:

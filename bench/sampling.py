@@ -59,6 +59,7 @@ from fuseprune.tabular import TabularGPT, TrainConfig, split_of
 from fuseprune.tabular.cache import load_or_train, teacher_folder
 from fuseprune.tabular.codec import BOS_ID, TableCodec
 from fuseprune.tabular.constraints import build_tables
+from fuseprune.tabular import sampler
 from fuseprune.tabular.sampler import default_batch_size, sample_ids
 
 REPO = Path(__file__).resolve().parent.parent
@@ -132,13 +133,31 @@ def measure(model: Model, args: argparse.Namespace, peer: Peer) -> dict[str, Any
 
 
 def compute(bundle: TabularGPT, batch: int, ours: float, args: argparse.Namespace) -> dict[str, Any]:
-    """FLOPs per row, our FLOP/s, the matmul rates and the fraction of the compute limit reached."""
+    """FLOPs per row (as computed by our sampler, and dense), our FLOP/s, the matmul rates, the fraction reached."""
     tables = build_tables(bundle.codec)
-    flops = gpt2_flops_per_row(bundle.model.config, [h - l for l, h in zip(tables.low, tables.high)])
+    tokens = [h - l for l, h in zip(tables.low, tables.high)]
+    shares = computed_shares(bundle, batch, args.rows)
+    flops = gpt2_flops_per_row(bundle.model.config, tokens, shares)
     shaped = matmul_rate(gpt2_layer_shapes(bundle.model.config, batch), args.threads, args.mm_repeats)
     limit = max(shaped, args.square_rate)
-    return {"flops_per_row": flops, "ours_flops_per_second": ours * flops, "matmul_model_shapes": shaped,
-            "matmul_square": args.square_rate, "compute_limit": limit, "fraction_of_limit": ours * flops / limit}
+    return {"flops_per_row": flops, "dense_flops_per_row": gpt2_flops_per_row(bundle.model.config, tokens),
+            "computed_share_per_position": shares, "ours_flops_per_second": ours * flops,
+            "matmul_model_shapes": shaped, "matmul_square": args.square_rate, "compute_limit": limit,
+            "fraction_of_limit": ours * flops / limit}
+
+
+def computed_shares(bundle: TabularGPT, batch: int, rows: int) -> list[float]:
+    """Share of rows whose step t our sampler computes (steps of rows with a shared prefix are computed once)."""
+    made = []
+    original = sampler.make_stepper
+    sampler.make_stepper = lambda model: made.append(original(model)) or made[-1]
+    try:
+        sample_ids(bundle.model, bundle.codec, rows, seed=0, batch_size=batch)
+    finally:
+        sampler.make_stepper = original
+    counts = getattr(made[0], "rows_computed", None)
+    steps = bundle.codec.sequence_length - 1
+    return [1.0] * steps if counts is None else [c / rows for c in counts[:steps]]
 
 
 def models(args: argparse.Namespace) -> list[Model]:
@@ -191,11 +210,12 @@ def report(results: list[dict[str, Any]], meta: dict[str, Any]) -> None:
         table.add_row(r["model"], str(r["layers"]), str(r["batch_size"]), *cells, *ratios)
     console.print(table)
     compute_table = Table(title="compute: FLOPs per sampled row against the machine's fp32 matmul rate")
-    for column in ("model", "FLOPs/row", "ours GFLOP/s", "mm GFLOP/s (block shapes)", "mm GFLOP/s (2048^2)",
-                   "fraction of limit"):
+    for column in ("model", "FLOPs/row dense", "FLOPs/row ours", "ours GFLOP/s", "mm GFLOP/s (block shapes)",
+                   "mm GFLOP/s (2048^2)", "fraction of limit"):
         compute_table.add_column(column, justify="right")
     for r in results:
-        compute_table.add_row(r["model"], f"{r['flops_per_row'] / 1e6:,.1f} M", f"{r['ours_flops_per_second'] / 1e9:.1f}",
+        compute_table.add_row(r["model"], f"{r['dense_flops_per_row'] / 1e6:,.1f} M", f"{r['flops_per_row'] / 1e6:,.1f} M",
+                              f"{r['ours_flops_per_second'] / 1e9:.1f}",
                               f"{r['matmul_model_shapes'] / 1e9:.1f}", f"{r['matmul_square'] / 1e9:.1f}",
                               f"{r['fraction_of_limit']:.3f}")
     console.print(compute_table)

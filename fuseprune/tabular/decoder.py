@@ -37,14 +37,25 @@ _ACTIVATIONS = {
 }
 
 
+#: Rows with identical tokens so far: (one representative row per group (groups,), group of every row (rows,)).
+Groups = tuple[torch.Tensor, torch.Tensor]
+
+
 class Stepper(Protocol):
     """Feeds one token per row at a time and returns logits of a range of next tokens."""
 
     def reset(self, rows: int) -> None:
         """Start ``rows`` new sequences (forget every earlier token)."""
 
-    def logits(self, tokens: torch.Tensor, position: int, low: int, high: int) -> torch.Tensor:
-        """Feed ``tokens`` (rows,) at ``position``; return float logits (rows, high - low) of tokens low..high-1."""
+    def logits(
+        self, tokens: torch.Tensor, position: int, low: int, high: int, groups: Groups | None = None
+    ) -> torch.Tensor:
+        """Feed ``tokens`` (rows,) at ``position``; return float logits (rows, high - low) of tokens low..high-1.
+
+        ``groups`` may say which rows have had the same tokens up to and
+        including ``position``; such rows have the same logits, so a stepper
+        may compute one row per group.
+        """
 
 
 def unsupported_reason(model: nn.Module) -> str | None:
@@ -128,6 +139,8 @@ class LeanGPT2:
         self.width, self.length = self.wte.shape[1], self.wpe.shape[0]
         self.inner = self.blocks[0].fc[0].shape[1] if self.blocks else 0
         self._rows = -1
+        #: Rows computed at each position since the decoder was made (shared rows count once).
+        self.rows_computed = [0] * self.length
 
     def reset(self, rows: int) -> None:
         """Start ``rows`` new sequences; the cache and work buffers are allocated once per row count."""
@@ -140,34 +153,48 @@ class LeanGPT2:
             self._rows = rows
 
     @torch.inference_mode()
-    def logits(self, tokens: torch.Tensor, position: int, low: int, high: int) -> torch.Tensor:
-        """Feed ``tokens`` at ``position``; return the logits of tokens low..high-1, shape (rows, high - low)."""
-        x = self.x
-        torch.index_select(self.wte, 0, tokens, out=x)
+    def logits(
+        self, tokens: torch.Tensor, position: int, low: int, high: int, groups: Groups | None = None
+    ) -> torch.Tensor:
+        """Feed ``tokens`` at ``position``; return the logits of tokens low..high-1, shape (rows, high - low).
+
+        With ``groups``, the step is computed for one representative row per
+        group; its keys, values and logits are copied to the group's rows.
+        """
+        rows = self._rows if groups is None else len(groups[0])
+        self.rows_computed[position] += rows
+        x = self.x[:rows]
+        torch.index_select(self.wte, 0, tokens if groups is None else tokens[groups[0]], out=x)
         x.add_(self.wpe[position])
         for index, block in enumerate(self.blocks):
-            self._attention(block, index, position)
-            self._mlp(block)
+            self._attention(block, index, position, rows, groups)
+            self._mlp(block, rows)
         h = F.layer_norm(x, (self.width,), *self.ln_f[:2], eps=self.ln_f[2])
-        return torch.mm(h, self.head[low:high].t())
+        logits = torch.mm(h, self.head[low:high].t())
+        return logits if groups is None else logits.index_select(0, groups[1])
 
-    def _attention(self, block: _Block, index: int, position: int) -> None:
-        x, rows, heads, dim = self.x, self._rows, block.heads, block.head_dim
+    def _attention(self, block: _Block, index: int, position: int, rows: int, groups: Groups | None) -> None:
+        x, heads, dim = self.x[:rows], block.heads, block.head_dim
         h = F.layer_norm(x, (self.width,), *block.ln_1[:2], eps=block.ln_1[2])
-        qkv = torch.addmm(block.qkv[1], h, block.qkv[0], out=self.qkv).view(rows, 3, heads, dim)
-        keys, values = self.cache[index, 0], self.cache[index, 1]  # (rows, heads, length, dim)
-        keys[:, :, position].copy_(qkv[:, 1])
-        values[:, :, position].copy_(qkv[:, 2])
-        query = qkv[:, 0].unsqueeze(2)  # (rows, heads, 1, dim)
+        qkv = torch.addmm(block.qkv[1], h, block.qkv[0], out=self.qkv[:rows]).view(rows, 3, heads, dim)
+        keys, values = self.cache[index, 0], self.cache[index, 1]  # (all rows, heads, length, dim)
+        new_keys, new_values = qkv[:, 1], qkv[:, 2]
+        if groups is not None:  # every row of a group gets its representative's key and value
+            new_keys, new_values = new_keys.index_select(0, groups[1]), new_values.index_select(0, groups[1])
+        keys[:, :, position].copy_(new_keys)
+        values[:, :, position].copy_(new_values)
+        keys, values = keys[:, :, : position + 1], values[:, :, : position + 1]
+        if groups is not None:
+            keys, values = keys.index_select(0, groups[0]), values.index_select(0, groups[0])
         context = F.scaled_dot_product_attention(  # one fused kernel: scores, softmax, weighted values
-            query, keys[:, :, : position + 1], values[:, :, : position + 1], scale=block.scaling
+            qkv[:, 0].unsqueeze(2), keys, values, scale=block.scaling
         ).view(rows, self.width)
         x.add_(block.proj[1]).addmm_(context, block.proj[0])
 
-    def _mlp(self, block: _Block) -> None:
-        x = self.x
+    def _mlp(self, block: _Block, rows: int) -> None:
+        x = self.x[:rows]
         h = F.layer_norm(x, (self.width,), *block.ln_2[:2], eps=block.ln_2[2])
-        hidden = torch.addmm(block.fc[1], h, block.fc[0], out=self.hidden)
+        hidden = torch.addmm(block.fc[1], h, block.fc[0], out=self.hidden[:rows])
         hidden = block.act(hidden)
         x.add_(block.fc_proj[1]).addmm_(hidden, block.fc_proj[0])
 
@@ -184,8 +211,10 @@ class HFStepper:
         self._cache = None
 
     @torch.inference_mode()
-    def logits(self, tokens: torch.Tensor, position: int, low: int, high: int) -> torch.Tensor:
-        """Feed ``tokens`` at ``position``; return the logits of tokens low..high-1."""
+    def logits(
+        self, tokens: torch.Tensor, position: int, low: int, high: int, groups: Groups | None = None
+    ) -> torch.Tensor:
+        """Feed ``tokens`` at ``position``; return the logits of tokens low..high-1 (``groups`` is not used)."""
         out = self.model(input_ids=tokens.unsqueeze(1), use_cache=True, **cache_kwargs(self.model, self._cache))
         self._cache = output_cache(out)
         return out.logits[:, -1, low:high].float()

@@ -71,6 +71,23 @@ def test_lean_logits_equal_the_transformers_forward_at_every_step(name, ids):
     torch.testing.assert_close(stepwise_logits(lean(model), ids, 7, 19), expected[..., 7:19], atol=1e-5, rtol=0)
 
 
+def test_rows_with_a_shared_prefix_are_computed_once_and_exactly(ids):
+    model = tiny_gpt2(scale_attn_by_inverse_layer_idx=True)
+    ids[:, 0] = 1  # every row starts with BOS, as sampled rows do
+    ids[[2, 4], :3] = ids[0, :3]  # rows 0, 2, 4 share their first three tokens; rows 1, 3 their first two
+    ids[3, :2] = ids[1, :2]
+    groups = {0: ([0], [0] * ROWS), 1: ([0, 1], [0, 1, 0, 1, 0]), 2: ([0, 1, 3], [0, 1, 0, 2, 0])}
+    decoder = lean(model)
+    decoder.reset(ROWS)
+    steps = []
+    for t in range(LENGTH):
+        shared = groups.get(t)
+        shared = None if shared is None else (torch.tensor(shared[0]), torch.tensor(shared[1]))
+        steps.append(decoder.logits(ids[:, t], t, 0, VOCAB, shared))
+    torch.testing.assert_close(torch.stack(steps, dim=1), reference_logits(model, ids), atol=1e-5, rtol=0)
+    assert decoder.rows_computed == [1, 2, 3] + [ROWS] * (LENGTH - 3)
+
+
 def test_the_cache_is_reused_across_batches_of_other_sizes(ids):
     model = tiny_gpt2()
     decoder = lean(model)

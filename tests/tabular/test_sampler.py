@@ -83,3 +83,18 @@ def test_tokens_are_drawn_from_the_softmax_of_the_allowed_logits(tiny_bundle, te
     error = (probability.double() * (1 - probability.double()) / n).sqrt()
     assert probability.max() < 0.9 and (probability > 0.01).sum() >= 4  # a distribution worth testing
     assert ((frequency - probability).abs() <= 4 * error + 1e-9).all()
+
+
+def test_steps_of_rows_with_a_shared_prefix_are_computed_once(tiny_bundle, monkeypatch):
+    from fuseprune.tabular import sampler
+
+    made, make = [], sampler.make_stepper
+    monkeypatch.setattr(sampler, "make_stepper", lambda model: made.append(make(model)) or made[-1])
+    sample_ids(tiny_bundle.model, tiny_bundle.codec, 300, batch_size=100)
+    first_column = len(tiny_bundle.codec.columns[0].values)  # clump_thickness: 10 values
+    computed = made[0].rows_computed
+    assert computed[0] == 3  # BOS: once per batch
+    assert 3 < computed[1] <= 3 * first_column  # one per distinct first value per batch
+    steps = tiny_bundle.codec.sequence_length - 1
+    assert computed[:steps] == sorted(computed[:steps])  # prefixes only ever split further
+    assert computed[steps - 1] == 300  # whole rows are (nearly all) distinct: no sharing left
