@@ -64,8 +64,7 @@ from fuseprune.tabular.sampler import default_batch_size, sample_ids
 
 REPO = Path(__file__).resolve().parent.parent
 METHODS = ("ours", "row", "batched", "peer")
-LABELS = {"ours": "fuseprune sampler", "row": "generate, row by row", "batched": "generate, batched + mask",
-          "peer": "REaLTabFormer 0.2.4 sample()"}
+LABELS = {"ours": "fuseprune", "row": "generate 1 row", "batched": "generate batch", "peer": "REaLTabFormer"}
 STATUS = Console(stderr=True, log_path=False)
 
 
@@ -106,7 +105,8 @@ def timed(func: Any, rows: int) -> float:
 
 def measure(model: Model, args: argparse.Namespace, peer: Peer) -> dict[str, Any]:
     """Rows/s of every method on one model, alternating the methods over rounds."""
-    bundle, batch = model.bundle, args.batch_size or default_batch_size(model.bundle.model)
+    bundle = model.bundle
+    batch = args.batch_size or default_batch_size(bundle.model, bundle.codec.sequence_length)
     rows = {"ours": args.rows, "row": args.row_rows, "batched": args.rows, "peer": args.rows}
     runs: dict[str, list[float]] = {m: [] for m in METHODS}
     rtf_dir, skipped = peer.export(model.folder, args.work / f"{model.name}-rtf")
@@ -197,7 +197,7 @@ def student(teacher: TabularGPT, teacher_dir: Path, table: Any, preset: str, arg
 
 def report(results: list[dict[str, Any]], meta: dict[str, Any]) -> None:
     """The tables on stdout."""
-    console = Console()
+    console = Console(width=max(Console().width, 150))
     table = Table(title=f"rows per second on {meta['threads']} threads, median of {meta['rounds']} alternating rounds"
                         + (" -- BUSY MACHINE, figures not comparable" if meta["busy"] else ""))
     for column in ("model", "layers", "batch", *[LABELS[m] for m in METHODS], "ours / row", "ours / batched",
@@ -296,7 +296,7 @@ def main() -> int:
             "quick": args.quick, "data": args.data, **describe(), "peer": peer.describe()}
     report(results, meta)
     write_json_atomic(args.out, {"meta": meta, "results": results, "targets": targets(results)})
-    Console().print(f"written {args.out}")
+    Console(width=max(Console().width, 150)).print(f"written {args.out}")
     return 0
 
 

@@ -29,7 +29,7 @@ def measure_sampling_speed(
 
     ``batch_size`` None is the sampler's default for the model's width.
     """
-    batch_size = default_batch_size(model) if batch_size is None else batch_size
+    batch_size = default_batch_size(model, codec.sequence_length) if batch_size is None else batch_size
     sample_ids(model, codec, min(n_rows, batch_size), seed=0, batch_size=batch_size)  # warm-up
     runs = []
     for repeat in range(repeats):

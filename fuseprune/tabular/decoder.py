@@ -44,8 +44,8 @@ Groups = tuple[torch.Tensor, torch.Tensor]
 class Stepper(Protocol):
     """Feeds one token per row at a time and returns logits of a range of next tokens."""
 
-    def reset(self, rows: int) -> None:
-        """Start ``rows`` new sequences (forget every earlier token)."""
+    def reset(self, rows: int, length: int) -> None:
+        """Start ``rows`` new sequences of at most ``length`` tokens (forget every earlier token)."""
 
     def logits(
         self, tokens: torch.Tensor, position: int, low: int, high: int, groups: Groups | None = None
@@ -136,21 +136,27 @@ class LeanGPT2:
         self.wte, self.wpe, self.head = t.wte.weight, t.wpe.weight, model.lm_head.weight
         self.ln_f = (t.ln_f.weight, t.ln_f.bias, t.ln_f.eps)
         self.blocks = [_Block(block, model.config.activation_function) for block in t.h]
-        self.width, self.length = self.wte.shape[1], self.wpe.shape[0]
+        self.width, self.positions = self.wte.shape[1], self.wpe.shape[0]
         self.inner = self.blocks[0].fc[0].shape[1] if self.blocks else 0
-        self._rows = -1
+        self._rows, self._shape = -1, (-1, -1)
         #: Rows computed at each position since the decoder was made (shared rows count once).
-        self.rows_computed = [0] * self.length
+        self.rows_computed = [0] * self.positions
 
-    def reset(self, rows: int) -> None:
-        """Start ``rows`` new sequences; the cache and work buffers are allocated once per row count."""
-        if rows != self._rows:
-            shape = (len(self.blocks), 2, rows, self.blocks[0].heads, self.length, self.blocks[0].head_dim)
-            self.cache = torch.empty(shape) if self.blocks else None
+    def reset(self, rows: int, length: int) -> None:
+        """Start ``rows`` new sequences of at most ``length`` tokens; buffers are reused while the sizes stay."""
+        if length > self.positions:
+            from fuseprune.errors import ModelError
+
+            raise ModelError(f"rows of {length} tokens are longer than the model's {self.positions} positions.")
+        if rows > self._shape[0] or length != self._shape[1]:  # a smaller batch uses the first rows
+            heads, dim = (self.blocks[0].heads, self.blocks[0].head_dim) if self.blocks else (0, 0)
+            self.cache = torch.empty(len(self.blocks), 2, rows, heads, length, dim)
             self.x = torch.empty(rows, self.width)
             self.qkv = torch.empty(rows, 3 * self.width)
             self.hidden = torch.empty(rows, self.inner)
-            self._rows = rows
+            self._shape = (rows, length)
+        self._rows = rows
+        self._cache = self.cache[:, :, :rows]
 
     @torch.inference_mode()
     def logits(
@@ -177,7 +183,7 @@ class LeanGPT2:
         x, heads, dim = self.x[:rows], block.heads, block.head_dim
         h = F.layer_norm(x, (self.width,), *block.ln_1[:2], eps=block.ln_1[2])
         qkv = torch.addmm(block.qkv[1], h, block.qkv[0], out=self.qkv[:rows]).view(rows, 3, heads, dim)
-        keys, values = self.cache[index, 0], self.cache[index, 1]  # (all rows, heads, length, dim)
+        keys, values = self._cache[index, 0], self._cache[index, 1]  # (all rows, heads, length, dim)
         new_keys, new_values = qkv[:, 1], qkv[:, 2]
         if groups is not None:  # every row of a group gets its representative's key and value
             new_keys, new_values = new_keys.index_select(0, groups[1]), new_values.index_select(0, groups[1])
@@ -206,7 +212,7 @@ class HFStepper:
         self.model = model
         self._cache: Any = None
 
-    def reset(self, rows: int) -> None:
+    def reset(self, rows: int, length: int) -> None:
         """Forget the cache."""
         self._cache = None
 

@@ -29,14 +29,22 @@ from fuseprune.tabular.noise import gumbel
 #: While at most this share of a batch's rows have distinct prefixes (BOS alone, then the first
 #: columns' few values), each step is computed once per distinct prefix and shared.
 SHARED_PREFIX_SHARE = 0.75
-#: Rows decoded at once when the caller does not say: the fastest on two CPU cores, by model width.
-BATCH_BY_WIDTH = ((256, 1024), (512, 512), (float("inf"), 256))
+#: Rows decoded at once when the caller does not say, by model width: the fastest on two CPU cores
+#: (bigger batches also share more prefixes) ...
+BATCH_BY_WIDTH = ((256, 2048), (float("inf"), 1024))
+#: ... unless the key/value cache of a batch would take more bytes than this.
+CACHE_BYTES = 512 * 2**20
 
 
-def default_batch_size(model: nn.Module) -> int:
-    """Rows per batch that sample fastest for a model of this width (measured on two cores)."""
-    width = getattr(getattr(model, "config", None), "n_embd", 768)
-    return next(rows for limit, rows in BATCH_BY_WIDTH if width <= limit)
+def default_batch_size(model: nn.Module, length: int | None = None) -> int:
+    """Rows per batch that sample fastest for a model of this width, within the cache budget for ``length`` tokens."""
+    config = getattr(model, "config", None)
+    width = getattr(config, "n_embd", None) or getattr(config, "hidden_size", 768)
+    layers = getattr(config, "n_layer", None) or getattr(config, "num_hidden_layers", 12)
+    length = length or getattr(config, "n_positions", None) or 64
+    rows = next(rows for limit, rows in BATCH_BY_WIDTH if width <= limit)
+    per_row = 2 * layers * length * width * 4  # keys and values, float32
+    return max(1, min(rows, CACHE_BYTES // per_row))
 
 
 def sample_ids(
@@ -56,7 +64,7 @@ def sample_ids(
     """
     check_range("n_rows", n_rows, 1, float("inf"))
     check_range("first_row", first_row, 0, float("inf"))
-    batch_size = default_batch_size(model) if batch_size is None else batch_size
+    batch_size = default_batch_size(model, codec.sequence_length) if batch_size is None else batch_size
     check_range("batch_size", batch_size, 1, float("inf"))
     check_range("temperature", temperature, 0.0, float("inf"), low_open=True)
     was_training = model.training
@@ -85,7 +93,7 @@ def _sample_batch(stepper: Stepper, tables: PositionTables, noise: torch.Tensor,
     ids[:, 0] = BOS_ID
     state = torch.full((rows,), tables.start, dtype=torch.long)
     prefix = torch.zeros(rows, dtype=torch.long)  # rows with equal tokens so far have equal numbers here
-    stepper.reset(rows)
+    stepper.reset(rows, len(tables.low) + 1)
     for t, (low, high) in enumerate(zip(tables.low, tables.high)):
         groups = _groups(prefix, rows) if prefix is not None else None
         prefix = None if groups is None else groups[1]

@@ -39,7 +39,7 @@ def tiny_gpt2(seed: int = 0, **flags) -> GPT2LMHeadModel:
 
 
 def stepwise_logits(stepper, ids: torch.Tensor, low: int = 0, high: int = VOCAB) -> torch.Tensor:
-    stepper.reset(len(ids))
+    stepper.reset(len(ids), ids.shape[1])
     return torch.stack([stepper.logits(ids[:, t], t, low, high) for t in range(ids.shape[1])], dim=1)
 
 
@@ -78,7 +78,7 @@ def test_rows_with_a_shared_prefix_are_computed_once_and_exactly(ids):
     ids[3, :2] = ids[1, :2]
     groups = {0: ([0], [0] * ROWS), 1: ([0, 1], [0, 1, 0, 1, 0]), 2: ([0, 1, 3], [0, 1, 0, 2, 0])}
     decoder = lean(model)
-    decoder.reset(ROWS)
+    decoder.reset(ROWS, LENGTH)
     steps = []
     for t in range(LENGTH):
         shared = groups.get(t)
@@ -88,11 +88,13 @@ def test_rows_with_a_shared_prefix_are_computed_once_and_exactly(ids):
     assert decoder.rows_computed == [1, 2, 3] + [ROWS] * (LENGTH - 3)
 
 
-def test_the_cache_is_reused_across_batches_of_other_sizes(ids):
+def test_the_buffers_are_reused_across_batches_of_other_sizes(ids):
     model = tiny_gpt2()
     decoder = lean(model)
     stepwise_logits(decoder, ids[:2])  # leaves a cache of 2 rows behind
     torch.testing.assert_close(stepwise_logits(decoder, ids), reference_logits(model, ids), atol=1e-5, rtol=0)
+    fewer = ids[1:4, :5].clone()  # fewer and shorter rows than the buffers hold
+    torch.testing.assert_close(stepwise_logits(decoder, fewer), reference_logits(model, fewer), atol=1e-5, rtol=0)
 
 
 @pytest.mark.parametrize("flags", [{}, {"scale_attn_by_inverse_layer_idx": True}], ids=["plain", "inverse-layer-scaling"])

@@ -98,3 +98,16 @@ def test_steps_of_rows_with_a_shared_prefix_are_computed_once(tiny_bundle, monke
     steps = tiny_bundle.codec.sequence_length - 1
     assert computed[:steps] == sorted(computed[:steps])  # prefixes only ever split further
     assert computed[steps - 1] == 300  # whole rows are (nearly all) distinct: no sharing left
+
+
+def test_the_default_batch_follows_the_width_and_the_cache_budget():
+    from types import SimpleNamespace
+
+    from fuseprune.tabular.sampler import default_batch_size
+
+    def model(width: int) -> SimpleNamespace:
+        return SimpleNamespace(config=SimpleNamespace(n_embd=width, n_layer=6, n_positions=1024))
+
+    assert default_batch_size(model(128), 12) == 2048
+    assert default_batch_size(model(768), 12) == 1024  # the cache: 2 * 6 * 12 * 768 * 4 B = 432 KiB a row
+    assert default_batch_size(model(768), 161) == 90  # 512 MiB / (2 * 6 * 161 * 768 * 4 B)
