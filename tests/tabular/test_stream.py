@@ -89,6 +89,14 @@ def test_one_and_two_jobs_write_the_same_rows(tiny_bundle, tiny_model_dir, tmp_p
     assert not rows.equals(sample_rows(tiny_bundle, ROWS, seed=8))
 
 
+@pytest.mark.slow
+def test_ray_tasks_write_the_same_rows(tiny_bundle, tiny_model_dir, tmp_path):
+    pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'fuseprune[ray]'")
+    config = ScaleConfig(rows=ROWS, seed=7, chunk_rows=64, jobs=2, backend="ray")
+    sample_to_file(tiny_model_dir, tmp_path / "ray.parquet", config)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "ray.parquet"), sample_rows(tiny_bundle, ROWS, seed=7))
+
+
 def test_an_interrupted_write_leaves_no_file(tiny_bundle, tmp_path):
     progress = StopAfter(100)
     with pytest.raises(KeyboardInterrupt):
