@@ -55,11 +55,10 @@ from fuseprune.data import load_table
 from fuseprune.distill import DistillConfig, distill_tabular
 from fuseprune.files import write_json_atomic
 from fuseprune.pruning import make_tabular_plan, prune_tabular
-from fuseprune.tabular import TabularGPT, TrainConfig, split_of
+from fuseprune.tabular import TabularGPT, TrainConfig, sampler, split_of
 from fuseprune.tabular.cache import load_or_train, teacher_folder
 from fuseprune.tabular.codec import BOS_ID, TableCodec
 from fuseprune.tabular.constraints import build_tables
-from fuseprune.tabular import sampler
 from fuseprune.tabular.sampler import default_batch_size, sample_ids
 
 REPO = Path(__file__).resolve().parent.parent
@@ -279,8 +278,8 @@ def main() -> int:
     quiet()
     reasons = busy_reasons(args.max_load)
     if reasons:
-        STATUS.print(("busy machine, figures marked as such (--force):" if args.force else
-                      "refusing to benchmark on a busy machine (use --force to run anyway):"))
+        STATUS.print("busy machine, figures marked as such (--force):" if args.force else
+                      "refusing to benchmark on a busy machine (use --force to run anyway):")
         for reason in reasons:
             STATUS.print(f"  {reason}")
         if not args.force:

@@ -7,15 +7,11 @@ asked for. Workers load the model from its saved folder once and keep it.
 
 from __future__ import annotations
 
-import concurrent.futures as futures
 import logging
-import multiprocessing
 import os
-import signal
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +22,7 @@ from fuseprune.errors import ConfigError, FusepruneError
 from fuseprune.registry import Registry
 from fuseprune.tabular.codec import TableCodec
 from fuseprune.tabular.model import TabularGPT
+from fuseprune.tabular.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -118,59 +115,26 @@ RUNNERS: Registry[type[ChunkRunner]] = Registry("backend")
 _WORKER: dict[str, TabularGPT] = {}
 
 
-def _worker_start(folder: str, threads: int) -> None:
-    """Set up a local worker process: Ctrl-C is the parent's to handle; load the model once."""
-    import torch
-
-    from fuseprune.progress import quiet_transformers
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    torch.set_num_threads(threads)
-    quiet_transformers()
-    _WORKER[folder] = TabularGPT.load(folder)
-
-
-def _worker_chunk(folder: str, chunk: Chunk, settings: dict[str, Any]) -> np.ndarray:
-    return sample_chunk(_WORKER[folder], chunk, settings)
-
-
 @RUNNERS.register("local")
 class LocalRunner(ChunkRunner):
     """One job samples in this process; more jobs are spawned worker processes."""
 
     def __init__(self, source: ModelSource, config: Any) -> None:
         super().__init__(source, config)
-        self._pool: futures.ProcessPoolExecutor | None = None
+        self._pool: WorkerPool | None = None
         if self.jobs > 1:
-            folder = source.saved_folder("--jobs above 1")
-            self._folder = folder
-            self._pool = futures.ProcessPoolExecutor(
-                max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_worker_start, initargs=(folder, self.threads))
+            self._pool = WorkerPool(source.saved_folder("--jobs above 1"), self.jobs, self.threads, self.settings)
 
     def run(self, chunks: Iterable[Chunk]) -> Iterator[tuple[Chunk, np.ndarray]]:
         if self._pool is None:
             bundle = self.source.load()
             yield from ((c, sample_chunk(bundle, c, self.settings)) for c in chunks)
             return
-        pool = self._pool
-        yield from ordered(chunks, lambda c: pool.submit(_worker_chunk, self._folder, c, self.settings),
-                           _result, 2 * self.jobs)
+        yield from ordered(chunks, self._pool.submit, self._pool.wait, 2 * self.jobs)
 
     def close(self, failed: bool) -> None:
-        if self._pool is None:
-            return
-        if failed:  # do not wait for chunks nobody will write
-            for process in list(getattr(self._pool, "_processes", {}).values()):
-                process.terminate()
-        self._pool.shutdown(wait=not failed, cancel_futures=True)
-
-
-def _result(future: futures.Future) -> np.ndarray:
-    try:
-        return future.result()
-    except BrokenProcessPool:
-        raise FusepruneError("a sampling worker process died (out of memory?); nothing was written.") from None
+        if self._pool is not None:
+            self._pool.close(failed)
 
 
 @RUNNERS.register("ray")
@@ -195,7 +159,7 @@ class RayRunner(ChunkRunner):
         self._remote = ray.remote(num_cpus=1, max_retries=0)(_ray_chunk)
 
     def run(self, chunks: Iterable[Chunk]) -> Iterator[tuple[Chunk, np.ndarray]]:
-        submit = lambda c: self._remote.remote(self._folder, self.threads, c, self.settings)  # noqa: E731
+        submit = lambda c: self._remote.remote(self._folder, self.threads, c, self.settings)
         yield from ordered(chunks, submit, self._get, 2 * self.jobs)
 
     def _get(self, ref: Any) -> np.ndarray:

@@ -70,7 +70,7 @@ class RowWriter:
         remove_stale_temporaries(self.path)
         self.temporary = self.path.parent / f".{self.path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp"
         csv = self.format == "csv"
-        self._handle = open(self.temporary, "w" if csv else "wb", newline="" if csv else None)  # noqa: SIM115
+        self._handle = open(self.temporary, "w" if csv else "wb", newline="" if csv else None)
         return self
 
     def write(self, frame: pd.DataFrame) -> None:
@@ -118,6 +118,9 @@ class RowWriter:
                 os.chmod(self.temporary, 0o666 & ~_umask())
                 os.replace(self.temporary, self.path)
         finally:
+            if self._parquet is not None and self._parquet.is_open:
+                with contextlib.suppress(Exception):  # failed: its footer goes to a file about to be removed
+                    self._parquet.close()
             if self._handle is not None and not self._handle.closed:
                 self._handle.close()
             self.temporary.unlink(missing_ok=True)

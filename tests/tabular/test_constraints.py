@@ -60,7 +60,7 @@ def test_a_number_at_its_bounds_can_only_continue_inside_them():
     # x is written as 3 digits: after "2" then "0" only 5..9 may follow; after "3" then "9" only 0..9 (<= 399)
     first = codec.encode(pd.DataFrame({"x": [205]}))
     allowed = tables.allowed(first)[0]
-    digits = lambda t: [d for d in range(10) if allowed[t, tables.low[t] + d]]  # noqa: E731
+    digits = lambda t: [d for d in range(10) if allowed[t, tables.low[t] + d]]
     assert digits(0) == [2, 3]
     assert digits(1) == list(range(10))
     assert digits(2) == [5, 6, 7, 8, 9]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -97,10 +98,14 @@ def test_ray_tasks_write_the_same_rows(tiny_bundle, tiny_model_dir, tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "ray.parquet"), sample_rows(tiny_bundle, ROWS, seed=7))
 
 
-def test_an_interrupted_write_leaves_no_file(tiny_bundle, tmp_path):
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("name", ["rows.csv", "rows.parquet"])
+def test_an_interrupted_write_leaves_no_file(tiny_bundle, tmp_path, name, monkeypatch):
+    monkeypatch.setattr("fuseprune.tabular.writers.ROW_GROUP_ROWS", 40)  # a Parquet row group is already out
     progress = StopAfter(100)
     with pytest.raises(KeyboardInterrupt):
-        sample_to_file(tiny_bundle, tmp_path / "rows.csv", ScaleConfig(rows=ROWS, chunk_rows=50), progress)
+        sample_to_file(tiny_bundle, tmp_path / name, ScaleConfig(rows=ROWS, chunk_rows=50), progress)
+    gc.collect()  # nothing left to flush into a closed file
     assert progress.seen == 100 and progress.info[0]["rows_per_s"] > 0
     assert os.listdir(tmp_path) == []
 
