@@ -74,12 +74,15 @@ def unsupported_reason(model: nn.Module) -> str | None:
     for index, block in enumerate(model.transformer.h):
         if type(block) is not GPT2Block or type(block.attn) is not GPT2Attention:
             return f"layer {index} is a {type(block).__name__}, not a plain GPT2Block"
-        if block.attn.layer_idx is None:
-            return f"layer {index} has no layer_idx"
+        if block.attn.layer_idx != index:  # the transformers cache is indexed by it
+            return f"layer {index} has layer_idx {block.attn.layer_idx}"
         if attention_scaling(block.attn) is None:
             return "this transformers version scales attention by implementation, not by the scaling flags"
-    if model.transformer.wte.weight.dtype != torch.float32:
-        return f"the weights are {model.transformer.wte.weight.dtype}, not float32"
+    weight = model.transformer.wte.weight
+    if weight.dtype != torch.float32 or weight.device.type != "cpu":
+        return f"the weights are {weight.dtype} on {weight.device.type}, not float32 on the CPU"
+    if model.training:
+        return "the model is in training mode (dropout is on)"
     return None
 
 

@@ -127,9 +127,13 @@ def test_configurations_it_does_not_implement_use_the_transformers_forward(flags
         LeanGPT2(model)
 
 
-def test_a_replaced_layer_or_another_dtype_uses_the_transformers_forward():
+def test_what_the_lean_decoder_does_not_cover_uses_the_transformers_forward():
     model = tiny_gpt2()
     model.transformer.h[1] = torch.nn.Identity()
     assert "layer 1 is a Identity" in unsupported_reason(model)
+    misnumbered = tiny_gpt2()
+    misnumbered.transformer.h[2].attn.layer_idx = 0
+    assert "layer 2 has layer_idx 0" in unsupported_reason(misnumbered)
     assert "float64" in unsupported_reason(tiny_gpt2().double())
+    assert "training mode" in unsupported_reason(tiny_gpt2().train())
     assert isinstance(make_stepper(torch.nn.Linear(2, 2)), HFStepper)
