@@ -22,6 +22,7 @@ from fuseprune.errors import ConfigError, FusepruneError
 from fuseprune.registry import Registry
 from fuseprune.tabular.codec import TableCodec
 from fuseprune.tabular.model import TabularGPT
+from fuseprune.tabular.sampler import RowSampler
 from fuseprune.tabular.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -63,12 +64,10 @@ class ModelSource:
         return str(self.folder.resolve())
 
 
-def sample_chunk(bundle: TabularGPT, chunk: Chunk, settings: dict[str, Any]) -> np.ndarray:
+def sample_chunk(sampler: RowSampler, chunk: Chunk, settings: dict[str, Any]) -> np.ndarray:
     """Token ids of one chunk, in the smallest integer type that holds the vocabulary."""
-    from fuseprune.tabular.sampler import sample_ids
-
-    ids = sample_ids(bundle.model, bundle.codec, chunk.rows, first_row=chunk.first_row, **settings)
-    return ids.numpy().astype(np.int16 if bundle.codec.vocab_size < 2**15 else np.int32)
+    ids = sampler.sample(chunk.rows, first_row=chunk.first_row, **settings)
+    return ids.numpy().astype(np.int16 if sampler.codec.vocab_size < 2**15 else np.int32)
 
 
 def ordered(chunks: Iterable[Chunk], submit: Callable[[Chunk], Any], wait: Callable[[Any], np.ndarray],
@@ -112,7 +111,7 @@ class ChunkRunner(ABC):
 #: Chunk runners by backend name.
 RUNNERS: Registry[type[ChunkRunner]] = Registry("backend")
 
-_WORKER: dict[str, TabularGPT] = {}
+_WORKER: dict[str, RowSampler] = {}
 
 
 @RUNNERS.register("local")
@@ -128,7 +127,8 @@ class LocalRunner(ChunkRunner):
     def run(self, chunks: Iterable[Chunk]) -> Iterator[tuple[Chunk, np.ndarray]]:
         if self._pool is None:
             bundle = self.source.load()
-            yield from ((c, sample_chunk(bundle, c, self.settings)) for c in chunks)
+            sampler = RowSampler(bundle.model, bundle.codec)
+            yield from ((c, sample_chunk(sampler, c, self.settings)) for c in chunks)
             return
         yield from ordered(chunks, self._pool.submit, self._pool.wait, 2 * self.jobs)
 
@@ -185,5 +185,6 @@ def _ray_chunk(folder: str, threads: int, chunk: Chunk, settings: dict[str, Any]
 
         torch.set_num_threads(threads)
         quiet_transformers()
-        _WORKER[folder] = TabularGPT.load(folder)
+        bundle = TabularGPT.load(folder)
+        _WORKER[folder] = RowSampler(bundle.model, bundle.codec)
     return sample_chunk(_WORKER[folder], chunk, settings)

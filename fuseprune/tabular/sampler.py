@@ -47,6 +47,50 @@ def default_batch_size(model: nn.Module, length: int | None = None) -> int:
     return max(1, min(rows, CACHE_BYTES // per_row))
 
 
+class RowSampler:
+    """Samples token rows of one model; its constraint tables and decoder buffers are reused across calls."""
+
+    def __init__(self, model: nn.Module, codec: TableCodec) -> None:
+        self.model, self.codec = model, codec
+        self.tables = build_tables(codec)
+        self._stepper: Stepper | None = None
+
+    def sample(
+        self,
+        n_rows: int,
+        *,
+        seed: int = 0,
+        batch_size: int | None = None,
+        temperature: float = 1.0,
+        first_row: int = 0,
+        progress: Progress | None = None,
+    ) -> torch.Tensor:
+        """Rows first_row..first_row+n_rows-1 of the seed's stream as token ids (n_rows, sequence_length)."""
+        model, codec = self.model, self.codec
+        check_range("n_rows", n_rows, 1, float("inf"))
+        check_range("first_row", first_row, 0, float("inf"))
+        batch_size = default_batch_size(model, codec.sequence_length) if batch_size is None else batch_size
+        check_range("batch_size", batch_size, 1, float("inf"))
+        check_range("temperature", temperature, 0.0, float("inf"), low_open=True)
+        was_training = model.training
+        model.eval()
+        self._stepper = self._stepper or make_stepper(model)
+        progress = or_null(progress)
+        progress.start("sampling", n_rows)
+        ids = torch.empty(n_rows, codec.sequence_length, dtype=torch.long)
+        try:
+            with torch.inference_mode():
+                for start in range(0, n_rows, batch_size):
+                    size = min(batch_size, n_rows - start)
+                    noise = gumbel(seed, first_row + start, size, codec.sequence_length - 1, self.tables.width)
+                    ids[start : start + size] = _sample_batch(self._stepper, self.tables, noise, temperature)
+                    progress.advance(size)
+        finally:
+            progress.stop()
+            model.train(was_training)
+        return ids
+
+
 def sample_ids(
     model: nn.Module,
     codec: TableCodec,
@@ -62,28 +106,8 @@ def sample_ids(
 
     The same (seed, row index) always gives the same row, whatever ``batch_size``.
     """
-    check_range("n_rows", n_rows, 1, float("inf"))
-    check_range("first_row", first_row, 0, float("inf"))
-    batch_size = default_batch_size(model, codec.sequence_length) if batch_size is None else batch_size
-    check_range("batch_size", batch_size, 1, float("inf"))
-    check_range("temperature", temperature, 0.0, float("inf"), low_open=True)
-    was_training = model.training
-    model.eval()
-    tables, stepper = build_tables(codec), make_stepper(model)
-    progress = or_null(progress)
-    progress.start("sampling", n_rows)
-    ids = torch.empty(n_rows, codec.sequence_length, dtype=torch.long)
-    try:
-        with torch.inference_mode():
-            for start in range(0, n_rows, batch_size):
-                size = min(batch_size, n_rows - start)
-                noise = gumbel(seed, first_row + start, size, codec.sequence_length - 1, tables.width)
-                ids[start : start + size] = _sample_batch(stepper, tables, noise, temperature)
-                progress.advance(size)
-    finally:
-        progress.stop()
-        model.train(was_training)
-    return ids
+    return RowSampler(model, codec).sample(n_rows, seed=seed, batch_size=batch_size, temperature=temperature,
+                                           first_row=first_row, progress=progress)
 
 
 def _sample_batch(stepper: Stepper, tables: PositionTables, noise: torch.Tensor, temperature: float) -> torch.Tensor:

@@ -97,17 +97,19 @@ def _work(folder: str, threads: int, settings: dict[str, Any], tasks: Any, resul
     from fuseprune.progress import quiet_transformers
     from fuseprune.tabular.model import TabularGPT
     from fuseprune.tabular.runners import sample_chunk
+    from fuseprune.tabular.sampler import RowSampler
 
     torch.set_num_threads(threads)
     quiet_transformers()
     try:
         bundle = TabularGPT.load(folder)
+        sampler = RowSampler(bundle.model, bundle.codec)
     except Exception as exc:  # noqa: BLE001 - the parent re-raises it
         results.put((-1, None, _portable(exc)))
         return
     while (chunk := tasks.get()) is not None:
         try:
-            results.put((chunk.index, sample_chunk(bundle, chunk, settings), None))
+            results.put((chunk.index, sample_chunk(sampler, chunk, settings), None))
         except Exception as exc:  # noqa: BLE001 - the parent re-raises it
             results.put((chunk.index, None, _portable(exc)))
 
