@@ -21,7 +21,8 @@ prints the fraction of that compute limit our sampler reaches.
 Teachers come from the teacher cache (``runs/teachers/``), trained when absent;
 the `seed` teacher's training is bounded by ``--seed-minutes`` (speed does not
 depend on the weights, but REaLTabFormer's sampler rejects invalid rows, so
-the peer needs a trained model). Students are planned (block_influence), pruned
+the peer needs a trained model), or ``--teacher seed=runs/seed/teacher`` names
+a folder to use (e.g. the teacher of ``fuseprune run --preset seed``). Students are planned (block_influence), pruned
 and distilled for ``--distill-minutes``, and kept under ``--work``.
 
 It refuses to run on a busy machine (load average, or other processes using
@@ -163,11 +164,15 @@ def models(args: argparse.Namespace) -> list[Model]:
     """The teachers (from the cache) and their half-depth students."""
     table, found = load_table(args.data), []
     for preset in args.presets:
-        minutes = args.seed_minutes if preset == "seed" else 0.0
-        config = TrainConfig(preset=preset, max_epochs=args.train_epochs, max_minutes=minutes)
-        folder = teacher_folder(args.teachers, args.data, preset, 0)
-        STATUS.log(f"teacher {preset}: {folder} (trained if absent or trained otherwise)")
-        teacher, _ = load_or_train(table, config, folder)
+        if preset in args.teacher:  # a model folder given on the command line, e.g. runs/seed/teacher
+            folder = Path(args.teacher[preset])
+            teacher = TabularGPT.load(folder)
+        else:
+            minutes = args.seed_minutes if preset == "seed" else 0.0
+            config = TrainConfig(preset=preset, max_epochs=args.train_epochs, max_minutes=minutes)
+            folder = teacher_folder(args.teachers, args.data, preset, 0)
+            STATUS.log(f"teacher {preset}: {folder} (trained if absent or trained otherwise)")
+            teacher, _ = load_or_train(table, config, folder)
         found.append(Model(f"{preset}", teacher, folder))
         found.append(student(teacher, folder, table, preset, args))
     return found
@@ -249,6 +254,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--data", default="breast-cancer-wisconsin")
     parser.add_argument("--presets", default="default,seed", help="comma-separated presets")
     parser.add_argument("--teachers", default="runs/teachers", help="teacher cache: {data}-{preset}-seed0")
+    parser.add_argument("--teacher", action="append", default=[], metavar="PRESET=DIR",
+                        help="use this model folder as the preset's teacher (e.g. seed=runs/seed/teacher); repeatable")
     parser.add_argument("--work", type=Path, default=Path("runs/bench-sampling"), help="students and exported models")
     parser.add_argument("--train-epochs", type=int, default=200, help="teacher training epochs (bounded by patience)")
     parser.add_argument("--seed-minutes", type=float, default=20.0, help="training budget of the seed teacher")
@@ -270,6 +277,7 @@ def arguments() -> argparse.Namespace:
         args.work = args.work.with_name(args.work.name + "-quick")
         args.teachers = str(Path(args.teachers).with_name(Path(args.teachers).name + "-quick"))
     args.presets = [p.strip() for p in args.presets.split(",") if p.strip()]
+    args.teacher = dict(item.split("=", 1) for item in args.teacher)
     return args
 
 
