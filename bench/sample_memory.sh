@@ -4,8 +4,8 @@
 #   bench/sample_memory.sh [MODEL_DIR] [FORMAT] [-- extra sample options, e.g. --jobs 2]
 #
 # MODEL_DIR defaults to runs/default/teacher (made by `make run`), FORMAT to parquet (or csv).
-# Peak resident memory is GNU time's "Maximum resident set size"; with --jobs N it is the parent's
-# (each worker process holds its own copy of the model, the same for both row counts).
+# Peak resident memory is GNU time's "Maximum resident set size": the largest of the processes (with --jobs N,
+# the parent or a worker, each of which holds its own copy of the model, the same for both row counts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODEL=${1:-runs/default/teacher}
