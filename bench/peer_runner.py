@@ -46,9 +46,9 @@ class Peer:
         """JSON-ready: the python used, or why the column was skipped."""
         if self.reason is not None:
             return {"skipped": self.reason}
-        version = subprocess.run([self.python, "-c", "import realtabformer, transformers, torch; "
-                                  "print(realtabformer.__version__, transformers.__version__, torch.__version__)"],
-                                 capture_output=True, text=True)
+        probe = ("import realtabformer, transformers, torch; "
+                 "print(realtabformer.__version__, transformers.__version__, torch.__version__)")
+        version = subprocess.run([self.python, "-c", probe], capture_output=True, text=True, check=False)
         return {"python": self.python, "versions (realtabformer transformers torch)": version.stdout.strip()}
 
     def export(self, model_dir: Path, rtf_dir: Path) -> tuple[Path | None, str | None]:
@@ -61,13 +61,13 @@ class Peer:
         code = main(["export-rtf", str(model_dir), "--out", str(rtf_dir)])
         return (rtf_dir, None) if code == 0 else (None, f"export-rtf failed with exit code {code}")
 
-    def rate(self, rtf_dir: Path | None, rows: int, batch: int, seed: int, threads: int) -> float:
+    def rate(self, rtf_dir: Path | None, rows: int, batch: int | None, seed: int, threads: int) -> float:
         """REaLTabFormer's rows/s sampling ``rows`` rows from ``rtf_dir`` (as the script reports it)."""
         env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
         env.pop("PYTHONPATH", None)  # our packages must not shadow the side environment's
-        command = [self.python, str(self.script), str(rtf_dir), "--rows", str(rows), "--batch", str(batch),
-                   "--seed", str(seed)]
-        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=self.timeout)
+        command = [self.python, str(self.script), str(rtf_dir), "--rows", str(rows), "--seed", str(seed),
+                   *(["--batch", str(batch)] if batch else [])]
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=self.timeout, check=False)
         lines = [line for line in done.stdout.splitlines() if line.strip().startswith("{")]
         if done.returncode != 0 or not lines:
             tail = (done.stderr.strip().splitlines() or ["no output"])[-1]

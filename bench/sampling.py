@@ -38,6 +38,7 @@ import argparse
 import datetime
 import json
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -115,15 +116,21 @@ def measure(model: Model, args: argparse.Namespace, peer: Peer) -> dict[str, Any
                                 rows["ours"]),
         "row": lambda r: timed(lambda: generate(bundle, rows["row"], 1), rows["row"]),
         "batched": lambda r: timed(lambda: generate(bundle, rows["batched"], batch), rows["batched"]),
-        "peer": lambda r: peer.rate(rtf_dir, rows["peer"], batch, r, args.threads),
+        "peer": lambda r: peer.rate(rtf_dir, rows["peer"], args.peer_batch or None, r, args.threads),
     }
     active = [m for m in METHODS if not (m == "peer" and skipped)]
     STATUS.log(f"{model.name}: warm-up")
     sample_ids(bundle.model, bundle.codec, min(batch, 64), batch_size=batch)
     generate(bundle, 2, 2)
     for round_index in range(args.rounds):
-        for method in active:
-            runs[method].append(calls[method](round_index))
+        for method in list(active):
+            try:
+                runs[method].append(calls[method](round_index))
+            except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:  # the peer's side environment
+                if method != "peer":
+                    raise
+                skipped, runs["peer"] = f"failed: {exc}", []
+                active.remove("peer")
         STATUS.log(f"{model.name}: round {round_index + 1}/{args.rounds}: "
                    + "  ".join(f"{m} {runs[m][-1]:,.1f}" for m in active))
     medians = {m: statistics.median(runs[m]) for m in active}
@@ -263,6 +270,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=2048, help="rows per timed run (ours, batched, peer)")
     parser.add_argument("--row-rows", type=int, default=64, help="rows per timed run of row-by-row generate")
     parser.add_argument("--batch-size", type=int, default=0, help="0 = the sampler's default for each model")
+    parser.add_argument("--peer-batch", type=int, default=0, help="REaLTabFormer's gen_batch (0 = its own default)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--mm-repeats", type=int, default=7, help="timed runs of each matmul rate (best is kept)")
