@@ -16,7 +16,10 @@ Every method draws from the same masked distribution. It also measures the
 machine's fp32 matmul rate (``torch.mm`` on the shapes of one GPT-2 block at
 our batch size, and a 2048 x 2048 square, best of N, on the same threads) and
 each model's FLOPs per sampled row (see ``machine.gpt2_flops_per_row``), and
-prints the fraction of that compute limit our sampler reaches.
+prints the fraction of that compute limit our sampler reaches: its rows/s
+against the rows/s the limit allows at the dense FLOPs per row (every row at
+every step, as ``generate`` computes), and the efficiency of the FLOPs it
+executes (it computes a step once per distinct prefix of a batch).
 
 Teachers come from the teacher cache (``runs/teachers/``), trained when absent;
 the `seed` teacher's training is bounded by ``--seed-minutes`` (speed does not
@@ -49,8 +52,8 @@ import torch
 from common import quiet
 from machine import busy_reasons, describe, gpt2_flops_per_row, gpt2_layer_shapes, matmul_rate
 from peer_runner import Peer
+from sampling_report import METHODS, report, targets
 from rich.console import Console
-from rich.table import Table
 from transformers import LogitsProcessor, LogitsProcessorList
 
 from fuseprune.data import load_table
@@ -64,8 +67,6 @@ from fuseprune.tabular.constraints import build_tables
 from fuseprune.tabular.sampler import default_batch_size, sample_ids
 
 REPO = Path(__file__).resolve().parent.parent
-METHODS = ("ours", "row", "batched", "peer")
-LABELS = {"ours": "fuseprune", "row": "generate 1 row", "batched": "generate batch", "peer": "REaLTabFormer"}
 STATUS = Console(stderr=True, log_path=False)
 
 
@@ -140,17 +141,22 @@ def measure(model: Model, args: argparse.Namespace, peer: Peer) -> dict[str, Any
 
 
 def compute(bundle: TabularGPT, batch: int, ours: float, args: argparse.Namespace) -> dict[str, Any]:
-    """FLOPs per row (as computed by our sampler, and dense), our FLOP/s, the matmul rates, the fraction reached."""
+    """FLOPs per row (dense, and as our sampler executes them), the matmul rates and the fractions reached.
+
+    ``fraction_of_limit`` is our rows/s against the rows/s the matmul limit
+    allows a sampler that computes every row at every step (dense FLOPs);
+    ``executed_efficiency`` is the FLOP/s our sampler executes against the limit.
+    """
     tables = build_tables(bundle.codec)
     tokens = [h - l for l, h in zip(tables.low, tables.high)]
     shares = computed_shares(bundle, batch, args.rows)
-    flops = gpt2_flops_per_row(bundle.model.config, tokens, shares)
+    dense, executed = (gpt2_flops_per_row(bundle.model.config, tokens, s) for s in (None, shares))
     shaped = matmul_rate(gpt2_layer_shapes(bundle.model.config, batch), args.threads, args.mm_repeats)
     limit = max(shaped, args.square_rate)
-    return {"flops_per_row": flops, "dense_flops_per_row": gpt2_flops_per_row(bundle.model.config, tokens),
-            "computed_share_per_position": shares, "ours_flops_per_second": ours * flops,
+    return {"dense_flops_per_row": dense, "executed_flops_per_row": executed, "computed_share_per_position": shares,
             "matmul_model_shapes": shaped, "matmul_square": args.square_rate, "compute_limit": limit,
-            "fraction_of_limit": ours * flops / limit}
+            "rows_per_second_at_limit": limit / dense, "fraction_of_limit": ours * dense / limit,
+            "executed_efficiency": ours * executed / limit}
 
 
 def computed_shares(bundle: TabularGPT, batch: int, rows: int) -> list[float]:
@@ -204,56 +210,6 @@ def student(teacher: TabularGPT, teacher_dir: Path, table: Any, preset: str, arg
     pruned.info["bench_recipe"] = recipe
     pruned.save(folder)
     return Model(f"{preset} half", pruned, folder)
-
-
-def report(results: list[dict[str, Any]], meta: dict[str, Any]) -> None:
-    """The tables on stdout."""
-    console = Console(width=max(Console().width, 150))
-    table = Table(title=f"rows per second on {meta['threads']} threads, median of {meta['rounds']} alternating rounds"
-                        + (" -- BUSY MACHINE, figures not comparable" if meta["busy"] else ""))
-    for column in ("model", "layers", "batch", *[LABELS[m] for m in METHODS], "ours / row", "ours / batched",
-                   "ours / peer"):
-        table.add_column(column, justify="right")
-    for r in results:
-        rate = r["rows_per_second"]
-        cells = [f"{rate[m]:,.1f}" if m in rate else "skipped" for m in METHODS]
-        ratios = [f"{rate['ours'] / rate[m]:.2f}x" if m in rate else "" for m in ("row", "batched", "peer")]
-        table.add_row(r["model"], str(r["layers"]), str(r["batch_size"]), *cells, *ratios)
-    console.print(table)
-    compute_table = Table(title="compute: FLOPs per sampled row against the machine's fp32 matmul rate")
-    for column in ("model", "FLOPs/row dense", "FLOPs/row ours", "ours GFLOP/s", "mm GFLOP/s (block shapes)",
-                   "mm GFLOP/s (2048^2)", "fraction of limit"):
-        compute_table.add_column(column, justify="right")
-    for r in results:
-        compute_table.add_row(r["model"], f"{r['dense_flops_per_row'] / 1e6:,.1f} M", f"{r['flops_per_row'] / 1e6:,.1f} M",
-                              f"{r['ours_flops_per_second'] / 1e9:.1f}",
-                              f"{r['matmul_model_shapes'] / 1e9:.1f}", f"{r['matmul_square'] / 1e9:.1f}",
-                              f"{r['fraction_of_limit']:.3f}")
-    console.print(compute_table)
-    for r in results:
-        if r["peer_skipped"]:
-            console.print(f"{r['model']}: REaLTabFormer column skipped: {r['peer_skipped']}")
-    for line in targets(results):
-        console.print(line)
-
-
-def targets(results: list[dict[str, Any]]) -> list[str]:
-    """The acceptance targets of issue 12 that these figures decide."""
-    by_name, lines = {r["model"]: r for r in results}, []
-    for r in results:
-        rate = r["rows_per_second"]
-        lines.append(f"{r['model']}: ours / row-by-row {rate['ours'] / rate['row']:.2f}x (target 5x), "
-                     f"ours / batched {rate['ours'] / rate['batched']:.2f}x (target 1.5x)")
-    seed, half = by_name.get("seed"), by_name.get("seed half")
-    if seed:
-        lines.append(f"seed: {seed['fraction_of_limit']:.3f} of the compute limit (target 0.85)")
-        if "peer" in seed["rows_per_second"]:
-            peer = seed["rows_per_second"]["peer"]
-            lines.append(f"seed: ours / REaLTabFormer {seed['rows_per_second']['ours'] / peer:.2f}x (target 2.5x)")
-            if half:
-                lines.append(f"seed half: its rows/s / REaLTabFormer's on the teacher "
-                             f"{half['rows_per_second']['ours'] / peer:.2f}x (target 5x)")
-    return lines
 
 
 def arguments() -> argparse.Namespace:
