@@ -3,7 +3,8 @@
 The public API, stage by stage (imported lazily, so ``import fuseprune`` is quick):
 
 - data: :func:`load_table`, :data:`DATASETS`
-- tabular model: :class:`TableCodec`, :class:`TabularGPT`, :func:`train_on_table`, :func:`sample_rows`
+- tabular model: :class:`TableCodec`, :class:`TabularGPT`, :func:`train_on_table`, :func:`sample_rows`,
+  :func:`sample_to_file` (:class:`ScaleConfig`)
 - REaLTabFormer models: :func:`import_realtabformer`, :func:`export_realtabformer`
 - scoring: :func:`score_layers`, :func:`score_tabular`, :class:`ScoreTable`
 - fusion: :class:`FusionBank`, :class:`LinearFusion`, :class:`ForestFusion`, :func:`validate`
@@ -33,6 +34,7 @@ _EXPORTS = {
     "FusionBank": "fuseprune.fusion",
     "LinearFusion": "fuseprune.fusion",
     "PrunePlan": "fuseprune.pruning",
+    "ScaleConfig": "fuseprune.tabular",
     "ScoreTable": "fuseprune.scoring",
     "Table": "fuseprune.data",
     "TableCodec": "fuseprune.tabular",
@@ -50,6 +52,7 @@ _EXPORTS = {
     "prune_tabular": "fuseprune.pruning",
     "run_grid": "fuseprune.compare",
     "sample_rows": "fuseprune.tabular",
+    "sample_to_file": "fuseprune.tabular",
     "score_layers": "fuseprune.scoring",
     "score_tabular": "fuseprune.scoring",
     "train_on_table": "fuseprune.tabular",

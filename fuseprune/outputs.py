@@ -43,7 +43,14 @@ from pathlib import Path
 
 from fuseprune import __version__
 from fuseprune.errors import OutputError
-from fuseprune.files import atomic_directory, get_attribute, write_text_atomic
+from fuseprune.files import (
+    atomic_directory,
+    clean_leftovers,
+    get_attribute,
+    set_attribute,
+    temporary_path,
+    write_text_atomic,
+)
 from fuseprune.output_paths import writable_target
 
 MARKER = ".fuseprune"
@@ -252,6 +259,31 @@ def write_output(path: str | os.PathLike[str], text: str, kind: Kind, overwrite:
     mark = {"kind": kind.name, "size": len(data), "sha256": _sha256(data), "fuseprune": __version__}
     write_text_atomic(target, text, {ATTRIBUTE: json.dumps(mark).encode()})
     return Path(path)
+
+
+@contextmanager
+def output_file(path: str | os.PathLike[str], kind: Kind, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a hidden temporary file that becomes ``path``, marked as ``kind``, when the block finishes.
+
+    For outputs written piece by piece (streamed rows): the file appears under
+    its name complete or not at all; an exception (Ctrl-C included) removes the
+    temporary, and a killed writer's temporary is cleaned by the next write.
+
+    Raises:
+        OutputError: ``path`` may not be written (see :func:`check_file`), checked first.
+    """
+    target = check_file(path, kind, overwrite)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(target)
+    tmp = temporary_path(target)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # the umask applies
+    try:
+        yield tmp
+        mark = {"kind": kind.name, "size": tmp.stat().st_size, "sha256": _file_sha256(tmp), "fuseprune": __version__}
+        set_attribute(tmp, ATTRIBUTE, json.dumps(mark).encode())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_output_json(path: str | os.PathLike[str], payload: object, kind: Kind, overwrite: bool = False) -> Path:

@@ -18,6 +18,7 @@ from fuseprune import __version__
 from fuseprune.cli import compare_commands, fuse_commands, model_commands, prune_commands, rtf_commands
 from fuseprune.cli.boundary import Parser, UsageError, report
 from fuseprune.cli.output import command_maker, err
+from fuseprune.lifetime import Terminated, sigterm_raises
 from fuseprune.progress import quiet_transformers
 
 
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code (0 done, 2 refused input, 1 unexpected error, 130 interrupted)."""
+    """Run the command line; return the exit code (0 done, 2 refused input, 1 unexpected error, 130 interrupted, 143 terminated)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         args = build_parser().parse_args(argv)
@@ -49,7 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(message)s", handlers=[RichHandler(console=err, show_path=False)])
     try:
         quiet_transformers()
-        args.func(args)
+        with sigterm_raises():  # SIGTERM unwinds like Ctrl-C, so temporaries are removed and workers stopped
+            args.func(args)
+    except Terminated:
+        err.print("terminated (SIGTERM)")
+        return 143
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130

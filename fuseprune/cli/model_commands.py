@@ -7,6 +7,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 
 from fuseprune.cli.output import (
     MAX_CALIBRATION_ROWS,
@@ -29,6 +30,7 @@ from fuseprune.cli.output import (
     table_of,
 )
 
+CHUNK_ROWS = 2048  # fuseprune.tabular.stream.CHUNK_ROWS, repeated so --help does not import torch
 PRESET_HELP = "model size: tiny, default or seed (default: %(default)s)"
 DEFAULT_DATASET = "breast-cancer-wisconsin"
 
@@ -84,19 +86,25 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
-    """Sample rows from a saved model."""
-    from fuseprune.outputs import SAMPLES, check_file, write_output
-    from fuseprune.tabular import sample_rows
+    """Sample rows from a saved model, streamed to a CSV or Parquet file in chunks."""
+    from fuseprune.outputs import SAMPLES, check_file
+    from fuseprune.tabular.runners import ModelSource
+    from fuseprune.tabular.stream import ScaleConfig, sample_to_file
+    from fuseprune.tabular.writers import file_format
 
     if args.out is not None:
+        file_format(args.out)
         check_file(args.out, SAMPLES, args.overwrite, option="--out")
-    bundle = load_model(args.model_dir, args)
-    rows = sample_rows(bundle, args.rows, seed=args.seed, temperature=args.temperature, progress=RichProgress())
-    if args.out is not None:
-        write_output(args.out, rows.to_csv(index=False), SAMPLES, args.overwrite)
-    payload = {"rows": len(rows), "out": args.out, "head": json.loads(rows.head(10).to_json(orient="records"))}
-    preview = rows.head(10).astype(str)
-    title = f"{len(rows)} sampled rows" + (f" -> {args.out}" if args.out else " (first 10)")
+    config = ScaleConfig(rows=args.rows, seed=args.seed, temperature=args.temperature, batch_size=args.batch_size,
+                         jobs=args.jobs, backend=args.backend, ray_address=args.ray_address,
+                         chunk_rows=args.chunk_rows)
+    source = ModelSource(bundle=load_model(args.model_dir, args), folder=Path(args.model_dir))
+    result = sample_to_file(source, args.out, config, progress=RichProgress(), overwrite=args.overwrite)
+    payload = {"rows": result.rows, "out": args.out, "seconds": result.seconds,
+               "rows_per_second": result.rows_per_second, "head": json.loads(result.head.to_json(orient="records"))}
+    preview = result.head.astype(str)
+    title = (f"{result.rows} sampled rows" + (f" -> {args.out}" if args.out else "")
+             + f" ({result.rows_per_second:,.0f} rows/s); first {len(preview)}")
     emit(args, payload, lambda: table(title, list(preview.columns), preview.values.tolist()))
 
 
@@ -169,21 +177,26 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     add_table_options(p)
     p.add_argument("--out", required=True, help="model folder to write")
     add_overwrite(p)
-    p = command("sample", cmd_sample, "sample rows from a saved model")
+    p = command("sample", cmd_sample, "sample rows from a saved model (streamed to a CSV or Parquet file)")
     p.add_argument("model_dir", help="model folder")
     add_no_verify(p)
     p.add_argument("--rows", type=integer(1, MAX_SAMPLE_ROWS), default=100, help=f"rows to sample, at most {MAX_SAMPLE_ROWS:,} (default: %(default)s)")
-    p.add_argument("--seed", type=seed, default=0, help="sampling seed (default: %(default)s)")
+    p.add_argument("--seed", type=seed, default=0, help="sampling seed; row r of a seed is always the same row (default: %(default)s)")
     p.add_argument("--temperature", type=number(0.0, 100.0, low_open=True), default=1.0, help="softmax temperature, above 0 and at most 100 (default: %(default)s)")
-    p.add_argument("--out", help="CSV file to write")
+    p.add_argument("--out", help="file to write: .csv or .parquet (default: show the first rows only)")
     add_overwrite(p)
+    p.add_argument("--jobs", type=integer(1, 1024), default=1, help="worker processes sampling at once (default: %(default)s)")
+    p.add_argument("--backend", default="local", help="where workers run: local or ray (default: %(default)s)")
+    p.add_argument("--ray-address", help="an existing Ray cluster for --backend ray (default: start a local one)")
+    p.add_argument("--batch-size", type=integer(0, 1_000_000), default=0, help="rows decoded at once (default: 0 = the fastest for the model's width)")
+    p.add_argument("--chunk-rows", type=integer(1, 10_000_000), default=CHUNK_ROWS, help="rows per chunk of work; does not change the rows (default: %(default)s)")
     p = command("evaluate", cmd_evaluate, "evaluate a saved model against its real holdout split")
     p.add_argument("model_dir", help="model folder")
     add_no_verify(p)
     p.add_argument("--data", help="data set name or CSV (default: the one the model records)")
     add_table_options(p)
     p.add_argument("--seeds", type=seeds, default=[0, 1, 2], help="sampling seeds, comma-separated (default: 0,1,2)")
-    p.add_argument("--rows", type=integer(0, MAX_EVAL_ROWS), default=0, help=f"rows sampled per seed, at most {MAX_EVAL_ROWS:,} (default: 0 = the training split size, at most 2000)")
+    p.add_argument("--rows", type=integer(0, MAX_EVAL_ROWS), default=0, help=f"rows sampled per seed, at most {MAX_EVAL_ROWS:,} (default: 0 = the training split size, at most 2000; never more than 20,000 are scored)")
     p.add_argument("--metrics", default="default",
                    help="comma-separated metrics, `default` (fast) or `all`; `fuseprune metrics` lists them "
                         "(default: %(default)s)")

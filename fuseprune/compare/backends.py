@@ -128,10 +128,10 @@ class RayBackend(Backend):
         self._ray = ray
         if address:
             check_reachable(address)
-            ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+            ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
             self._started = False
         else:
-            ray.init(num_cpus=jobs, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
+            ray.init(num_cpus=jobs, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
             self._started = True
         self._remote = ray.remote(num_cpus=1, max_retries=0)(execute)
 

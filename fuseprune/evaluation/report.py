@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,6 +25,12 @@ from fuseprune.tabular.loss import mean_row_nll
 from fuseprune.tabular.model import TabularGPT
 from fuseprune.tabular.sampler import sample_rows
 
+log = logging.getLogger(__name__)
+#: Rows sampled per seed for scoring when not asked: the training split's size, at most this many.
+DEFAULT_SCORING_ROWS = 2000
+#: The most rows sampled per seed for scoring, whatever is asked (`evaluate --rows`, `EvalConfig.n_rows`).
+MAX_SCORING_ROWS = 20_000
+
 
 #: Most rows sampled per seed (and per timed run) by an evaluation.
 MAX_EVAL_ROWS = 100_000
@@ -34,10 +41,11 @@ class EvalConfig(ConfigMixin):
     """How a model is evaluated."""
 
     seeds: tuple[int, ...] = field(default=(0, 1, 2), metadata={"help": "sampling seeds; each figure is their mean"})
-    n_rows: int = field(default=0, metadata={"help": "rows sampled per seed, at most 100,000 (0 = as many as the training split, at most 2000)"})
+    n_rows: int = field(default=0, metadata={"help": "rows sampled per seed for scoring (0 = as many as the training "
+                                                   f"split, at most {DEFAULT_SCORING_ROWS}; never more than {MAX_SCORING_ROWS})"})
     speed_rows: int = field(default=1024, metadata={"help": "rows sampled per timed speed run"})
     speed_repeats: int = field(default=5, metadata={"help": "timed speed runs; rows/s is their median"})
-    batch_size: int = field(default=512, metadata={"help": "rows sampled at once"})
+    batch_size: int = field(default=0, metadata={"help": "rows sampled at once (0 = the fastest for the model's width)"})
     ceiling: bool = field(default=True, metadata={
         "help": "also score real rows in the generator's place (the reference)"})
     metrics: tuple[str, ...] = field(default=("default",), metadata={"help": "metrics: names, `default` or `all`"})
@@ -51,9 +59,17 @@ class EvalConfig(ConfigMixin):
         check_range("n_rows", self.n_rows, 0, MAX_EVAL_ROWS)
         check_range("speed_rows", self.speed_rows, 1, MAX_EVAL_ROWS)
         check_range("speed_repeats", self.speed_repeats, 1, 1000)
-        check_range("batch_size", self.batch_size, 1, float("inf"))
+        check_range("batch_size", self.batch_size, 0, float("inf"))
         object.__setattr__(self, "metrics", tuple(self.metrics))
         resolve_metrics(self.metrics)
+
+    def scoring_rows(self, train_rows: int) -> int:
+        """Rows sampled per seed for scoring: ``n_rows`` (or the training split's size), capped; a cap is logged."""
+        wanted = self.n_rows or min(train_rows, DEFAULT_SCORING_ROWS)
+        if wanted > MAX_SCORING_ROWS:
+            log.warning("scoring %d sampled rows per seed, not %d: SDMetrics' cost grows with the rows and its "
+                        "scores settle long before; sample more with `fuseprune sample`", MAX_SCORING_ROWS, wanted)
+        return min(wanted, MAX_SCORING_ROWS)
 
 
 @dataclass(frozen=True)
@@ -141,18 +157,19 @@ def evaluate(
     target = config.target or target_of(bundle.info.get("data", {}).get("source", data_name)) or None
     real = RealRows(train[list(kinds)], holdout[list(kinds)], kinds, target)
     metrics = select_metrics(config.metrics, real)  # checks the target before any sampling
-    n_rows = config.n_rows or min(len(train), 2000)
+    n_rows = config.scoring_rows(len(train))
     progress.start("evaluating", len(config.seeds) + 3)
     samples = {}
     for seed in config.seeds:
-        samples[seed] = sample_rows(bundle, n_rows, seed=seed, batch_size=config.batch_size)
+        samples[seed] = sample_rows(bundle, n_rows, seed=seed, batch_size=config.batch_size or None)
         progress.advance(1)
     figures = score_samples(real, samples, metrics, reference=config.ceiling, progress=progress)
     progress.advance(1)
     nll = mean_row_nll(bundle.model, bundle.codec.encode(holdout), bundle.codec)
     progress.advance(1)
     speed = measure_sampling_speed(
-        bundle.model, bundle.codec, n_rows=config.speed_rows, batch_size=config.batch_size, repeats=config.speed_repeats
+        bundle.model, bundle.codec, n_rows=config.speed_rows, batch_size=config.batch_size or None,
+        repeats=config.speed_repeats,
     )
     progress.advance(1)
     progress.stop()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from fuseprune.tabular.codec import TableCodec
-from fuseprune.tabular.sampler import sample_ids
+from fuseprune.tabular.sampler import default_batch_size, sample_ids
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,13 @@ class SpeedResult:
 
 
 def measure_sampling_speed(
-    model: nn.Module, codec: TableCodec, *, n_rows: int = 1024, batch_size: int = 512, repeats: int = 5
+    model: nn.Module, codec: TableCodec, *, n_rows: int = 1024, batch_size: int | None = None, repeats: int = 5
 ) -> SpeedResult:
-    """Time sampling ``n_rows`` rows ``repeats`` times (after one warm-up run) and take the median."""
+    """Time sampling ``n_rows`` rows ``repeats`` times (after one warm-up run) and take the median.
+
+    ``batch_size`` None is the sampler's default for the model's width.
+    """
+    batch_size = default_batch_size(model, codec.sequence_length) if batch_size is None else batch_size
     sample_ids(model, codec, min(n_rows, batch_size), seed=0, batch_size=batch_size)  # warm-up
     runs = []
     for repeat in range(repeats):

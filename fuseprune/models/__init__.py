@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fuseprune.models.adapters import LayerAdapter, SkippedLayer, get_adapter
 from fuseprune.models.architectures import ARCHITECTURES, OBJECTIVES, ArchitectureSpec, supported_architectures
+from fuseprune.models.cache import cache_argument, cache_kwargs, output_cache
 
 __all__ = [
     "ARCHITECTURES",
@@ -11,6 +12,9 @@ __all__ = [
     "ArchitectureSpec",
     "LayerAdapter",
     "SkippedLayer",
+    "cache_argument",
+    "cache_kwargs",
     "get_adapter",
+    "output_cache",
     "supported_architectures",
 ]

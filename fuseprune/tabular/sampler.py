@@ -1,7 +1,15 @@
 """Sampling rows from a TabularGPT: batched, KV-cached, constrained per position.
 
-At each step the logits are masked to the tokens allowed at that position, so
-every sampled sequence decodes into a valid row: there is no rejection loop.
+At each step the logits are restricted to the tokens allowed at that position
+(precomputed tables, see :mod:`fuseprune.tabular.constraints`), so every
+sampled sequence decodes into a valid row: there is no rejection loop. Tokens
+are drawn by Gumbel-max with counter-based noise (:mod:`fuseprune.tabular.noise`),
+which draws exactly from the softmax of the allowed logits and makes row ``r``
+of a seed the same however the rows are batched, chunked or split over
+processes. GPT-2 models are decoded by a lean engine over the model's own
+weights (:mod:`fuseprune.tabular.decoder`); other models by their own forward pass.
+Rows of a batch that share their first tokens (all share BOS; often the first
+columns have few values) share the work of those steps.
 """
 
 from __future__ import annotations
@@ -13,54 +21,126 @@ from torch import nn
 from fuseprune.config import check_range
 from fuseprune.progress import Progress, or_null
 from fuseprune.tabular.codec import BOS_ID, TableCodec
+from fuseprune.tabular.constraints import PositionTables, build_tables
+from fuseprune.tabular.decoder import Stepper, make_stepper
 from fuseprune.tabular.model import TabularGPT
+from fuseprune.tabular.noise import gumbel
 
-DEFAULT_BATCH_SIZE = 512
+#: While at most this share of a batch's rows have distinct prefixes (BOS alone, then the first
+#: columns' few values), each step is computed once per distinct prefix and shared.
+SHARED_PREFIX_SHARE = 0.75
+#: Rows decoded at once when the caller does not say, by model width: the fastest on two CPU cores
+#: (bigger batches also share more prefixes) ...
+BATCH_BY_WIDTH = ((256, 2048), (float("inf"), 1024))
+#: ... unless the key/value cache of a batch would take more bytes than this.
+CACHE_BYTES = 512 * 2**20
 
 
-@torch.inference_mode()
+def default_batch_size(model: nn.Module, length: int | None = None) -> int:
+    """Rows per batch that sample fastest for a model of this width, within the cache budget for ``length`` tokens."""
+    config = getattr(model, "config", None)
+    width = getattr(config, "n_embd", None) or getattr(config, "hidden_size", 768)
+    layers = getattr(config, "n_layer", None) or getattr(config, "num_hidden_layers", 12)
+    length = length or getattr(config, "n_positions", None) or 64
+    rows = next(rows for limit, rows in BATCH_BY_WIDTH if width <= limit)
+    per_row = 2 * layers * length * width * 4  # keys and values, float32
+    return max(1, min(rows, CACHE_BYTES // per_row))
+
+
+class RowSampler:
+    """Samples token rows of one model; its constraint tables and decoder buffers are reused across calls."""
+
+    def __init__(self, model: nn.Module, codec: TableCodec) -> None:
+        self.model, self.codec = model, codec
+        self.tables = build_tables(codec)
+        self._stepper: Stepper | None = None
+
+    def sample(
+        self,
+        n_rows: int,
+        *,
+        seed: int = 0,
+        batch_size: int | None = None,
+        temperature: float = 1.0,
+        first_row: int = 0,
+        progress: Progress | None = None,
+    ) -> torch.Tensor:
+        """Rows first_row..first_row+n_rows-1 of the seed's stream as token ids (n_rows, sequence_length)."""
+        model, codec = self.model, self.codec
+        check_range("n_rows", n_rows, 1, float("inf"))
+        check_range("first_row", first_row, 0, float("inf"))
+        batch_size = default_batch_size(model, codec.sequence_length) if batch_size is None else batch_size
+        check_range("batch_size", batch_size, 1, float("inf"))
+        check_range("temperature", temperature, 0.0, float("inf"), low_open=True)
+        was_training = model.training
+        model.eval()
+        self._stepper = self._stepper or make_stepper(model)
+        progress = or_null(progress)
+        progress.start("sampling", n_rows)
+        ids = torch.empty(n_rows, codec.sequence_length, dtype=torch.long)
+        try:
+            with torch.inference_mode():
+                for start in range(0, n_rows, batch_size):
+                    size = min(batch_size, n_rows - start)
+                    noise = gumbel(seed, first_row + start, size, codec.sequence_length - 1, self.tables.width)
+                    ids[start : start + size] = _sample_batch(self._stepper, self.tables, noise, temperature)
+                    progress.advance(size)
+        finally:
+            progress.stop()
+            model.train(was_training)
+        return ids
+
+
 def sample_ids(
     model: nn.Module,
     codec: TableCodec,
     n_rows: int,
     *,
     seed: int = 0,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     temperature: float = 1.0,
+    first_row: int = 0,
     progress: Progress | None = None,
 ) -> torch.Tensor:
-    """Sample ``n_rows`` token sequences (n_rows, sequence_length); same seed, same rows."""
-    check_range("n_rows", n_rows, 1, float("inf"))
-    check_range("batch_size", batch_size, 1, float("inf"))
-    check_range("temperature", temperature, 0.0, float("inf"), low_open=True)
-    was_training = model.training
-    model.eval()
-    generator = torch.Generator().manual_seed(seed)
-    static = codec.allowed_mask()
-    progress = or_null(progress)
-    progress.start("sampling", n_rows)
-    chunks = []
-    for start in range(0, n_rows, batch_size):
-        size = min(batch_size, n_rows - start)
-        chunks.append(_sample_batch(model, codec, static, size, generator, temperature))
-        progress.advance(size)
-    progress.stop()
-    model.train(was_training)
-    return torch.cat(chunks)
+    """Sample rows first_row..first_row+n_rows-1 of the seed's stream as token ids (n_rows, sequence_length).
+
+    The same (seed, row index) always gives the same row, whatever ``batch_size``.
+    """
+    return RowSampler(model, codec).sample(n_rows, seed=seed, batch_size=batch_size, temperature=temperature,
+                                           first_row=first_row, progress=progress)
 
 
-def _sample_batch(
-    model: nn.Module, codec: TableCodec, static: torch.Tensor, size: int, generator: torch.Generator, temperature: float
-) -> torch.Tensor:
-    ids = torch.full((size, codec.sequence_length), BOS_ID, dtype=torch.long)
-    past = None
-    for step in range(codec.sequence_length - 1):
-        out = model(input_ids=ids[:, step : step + 1], past_key_values=past, use_cache=True)
-        past = out.past_key_values
-        logits = out.logits[:, -1].float() / temperature
-        logits = logits.masked_fill(~codec.allowed_next(ids[:, : step + 1], static), float("-inf"))
-        ids[:, step + 1] = torch.multinomial(torch.softmax(logits, dim=-1), 1, generator=generator).squeeze(1)
+def _sample_batch(stepper: Stepper, tables: PositionTables, noise: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Decode one batch: at each position, Gumbel-max over the allowed tokens."""
+    rows = noise.shape[1]
+    ids = torch.empty(rows, len(tables.low) + 1, dtype=torch.long)
+    ids[:, 0] = BOS_ID
+    state = torch.full((rows,), tables.start, dtype=torch.long)
+    prefix = torch.zeros(rows, dtype=torch.long)  # rows with equal tokens so far have equal numbers here
+    stepper.reset(rows, len(tables.low) + 1)
+    for t, (low, high) in enumerate(zip(tables.low, tables.high)):
+        groups = _groups(prefix, rows) if prefix is not None else None
+        prefix = None if groups is None else groups[1]
+        logits = stepper.logits(ids[:, t], t, low, high, groups)
+        scores = torch.add(noise[t, :, : high - low], logits, alpha=1.0 / temperature)
+        bias = tables.bias[t]
+        scores.add_(bias[0] if len(bias) == 1 else bias[state])
+        choice = scores.argmax(dim=1)
+        ids[:, t + 1] = choice + low
+        following = tables.next_state[t]
+        state = following[0, choice] if len(following) == 1 else following[state, choice]
+        if prefix is not None:
+            prefix = prefix * (high - low) + choice
     return ids
+
+
+def _groups(prefix: torch.Tensor, rows: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """(a representative row per distinct prefix, the group of every row), or None when sharing no longer pays."""
+    _, inverse = torch.unique(prefix, return_inverse=True)
+    groups = int(inverse.max()) + 1
+    if groups > rows * SHARED_PREFIX_SHARE:
+        return None
+    return torch.empty(groups, dtype=torch.long).scatter_(0, inverse, torch.arange(rows)), inverse
 
 
 def sample_rows(
@@ -68,12 +148,12 @@ def sample_rows(
     n_rows: int,
     *,
     seed: int = 0,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     temperature: float = 1.0,
+    first_row: int = 0,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Sample ``n_rows`` rows as a DataFrame with the original column names and dtypes."""
-    ids = sample_ids(
-        bundle.model, bundle.codec, n_rows, seed=seed, batch_size=batch_size, temperature=temperature, progress=progress
-    )
+    ids = sample_ids(bundle.model, bundle.codec, n_rows, seed=seed, batch_size=batch_size,
+                     temperature=temperature, first_row=first_row, progress=progress)
     return bundle.codec.decode(ids)

@@ -9,7 +9,7 @@ import torch
 import transformers
 
 from fuseprune.errors import ConfigError, ModelError
-from fuseprune.models import get_adapter
+from fuseprune.models import cache_kwargs, get_adapter, output_cache
 from fuseprune.pruning import PrunePlan, apply_plan, fingerprint_model, remove_layers, save_pruned
 
 from .conftest import BUILDERS, CAUSAL, LAYERS, build_model, token_batch
@@ -146,8 +146,8 @@ def test_cross_attention_is_renumbered_and_cached(make):
     with torch.no_grad():
         full = pruned(ids, encoder_hidden_states=encoder).logits
         head = pruned(ids[:, :-1], encoder_hidden_states=encoder, use_cache=True)
-        step = pruned(ids[:, -1:], encoder_hidden_states=encoder, past_key_values=head.past_key_values,
-                      use_cache=True).logits
+        step = pruned(ids[:, -1:], encoder_hidden_states=encoder, use_cache=True,
+                      **cache_kwargs(pruned, output_cache(head))).logits
     torch.testing.assert_close(full, expected, atol=1e-5, rtol=0)
     torch.testing.assert_close(step[:, -1], full[:, -1], atol=1e-5, rtol=0)
 
