@@ -7,12 +7,12 @@ import pytest
 CASES = [
     (["--out", "rows.xlsx"], "must end in .csv, .parquet, .pq"),
     (["--out", "rows"], "must end in .csv, .parquet, .pq"),
-    (["--rows", "0"], "`rows` must be at least 1; got 0."),
-    (["--jobs", "0"], "`jobs` must be at least 1"),
+    (["--rows", "0"], "argument --rows: must be between 1 and 100,000,000; got 0"),
+    (["--jobs", "0"], "argument --jobs: must be between 1 and 1,024; got 0"),
     (["--backend", "spark"], "unknown backend 'spark'; known: local, ray."),
-    (["--chunk-rows", "0"], "`chunk_rows` must be at least 1"),
-    (["--batch-size", "-3"], "`batch_size` must be at least 0"),
-    (["--temperature", "0"], "`temperature` must be greater than 0.0"),
+    (["--chunk-rows", "0"], "argument --chunk-rows: must be between 1 and 10,000,000; got 0"),
+    (["--batch-size", "-3"], "argument --batch-size: must be between 0 and 1,000,000; got -3"),
+    (["--temperature", "0"], "argument --temperature: must be a finite number greater than 0 and at most 100"),
     (["--ray-address", "127.0.0.1:1"], "needs the ray backend"),
 ]
 
@@ -32,4 +32,4 @@ def test_an_output_path_that_cannot_be_a_file_is_refused(refused, tiny_model_dir
     (tmp_path / "folder.csv").mkdir()
     (tmp_path / "plain").write_text("a file, not a folder")
     refused(["sample", tiny_model_dir, "--out", tmp_path / "folder.csv"], tmp_path, "is a folder")
-    refused(["sample", tiny_model_dir, "--out", tmp_path / "plain" / "rows.csv"], tmp_path, "is not a folder")
+    refused(["sample", tiny_model_dir, "--out", tmp_path / "plain" / "rows.csv"], tmp_path, "is a file, not a folder")

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fuseprune.files import temporary_path
 from fuseprune.tabular import TableCodec, build_model, sample_rows
 from fuseprune.tabular.model import TabularGPT
 from fuseprune.tabular.stream import ScaleConfig, chunks_of, sample_to_file
@@ -113,9 +114,10 @@ def test_an_interrupted_write_leaves_no_file(tiny_bundle, tmp_path, name, monkey
 def test_a_dead_writers_temporary_is_removed_by_the_next_run(tiny_bundle, tmp_path):
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead = int(finished.stdout)
-    stale = tmp_path / f".rows.csv.{dead}-0badc0de.tmp"
-    alive = tmp_path / f".rows.csv.{os.getppid()}-0badc0de.tmp"  # a live process may still be writing it
-    other = tmp_path / f".other.csv.{dead}-0badc0de.tmp"
+    host = temporary_path(tmp_path / "x").name.split(".")[2].split("-")[0]  # this machine's tag
+    stale = tmp_path / f".rows.csv.{host}-{dead}.0badc0de.tmp"
+    alive = tmp_path / f".rows.csv.{host}-{os.getppid()}.0badc0de.tmp"  # a live process may still be writing it
+    other = tmp_path / f".other.csv.{host}-{dead}.0badc0de.tmp"
     for path in (stale, alive, other):
         path.write_text("partial")
     sample_to_file(tiny_bundle, tmp_path / "rows.csv", ScaleConfig(rows=5))
@@ -134,5 +136,5 @@ def test_sigterm_removes_the_temporary(tiny_model_dir, tmp_path):
     assert list(tmp_path.glob(".rows.csv.*.tmp")), process.communicate()
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 130 and "Traceback" not in err
+    assert process.returncode == 143 and "Traceback" not in err
     assert os.listdir(tmp_path) == []
