@@ -62,8 +62,8 @@ from fuseprune.files import write_json_atomic
 from fuseprune.pruning import make_tabular_plan, prune_tabular
 from fuseprune.tabular import TabularGPT, TrainConfig, sampler, split_of
 from fuseprune.tabular.cache import load_or_train, teacher_folder
-from fuseprune.tabular.codec import BOS_ID, TableCodec
-from fuseprune.tabular.constraints import build_tables
+from fuseprune.tabular.codec import BOS_ID
+from fuseprune.tabular.interface import Codec
 from fuseprune.tabular.sampler import default_batch_size, sample_ids
 
 REPO = Path(__file__).resolve().parent.parent
@@ -82,7 +82,7 @@ class Model:
 class CodecMask(LogitsProcessor):
     """The codec's constraints as a transformers LogitsProcessor: what a careful user would write."""
 
-    def __init__(self, codec: TableCodec) -> None:
+    def __init__(self, codec: Codec) -> None:
         self.codec, self.static = codec, codec.allowed_mask()
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
@@ -147,7 +147,7 @@ def compute(bundle: TabularGPT, batch: int, ours: float, args: argparse.Namespac
     allows a sampler that computes every row at every step (dense FLOPs);
     ``executed_efficiency`` is the FLOP/s our sampler executes against the limit.
     """
-    tables = build_tables(bundle.codec)
+    tables = bundle.codec.constraint_tables()
     tokens = [h - l for l, h in zip(tables.low, tables.high)]
     shares = computed_shares(bundle, batch, args.rows)
     dense, executed = (gpt2_flops_per_row(bundle.model.config, tokens, s) for s in (None, shares))

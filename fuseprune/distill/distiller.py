@@ -46,7 +46,7 @@ from fuseprune.distill.step import distill_step
 from fuseprune.errors import ModelError
 from fuseprune.outputs import CHECKPOINT, check_folder, written_by_fuseprune
 from fuseprune.progress import Progress, or_null
-from fuseprune.tabular.codec import TableCodec
+from fuseprune.tabular.interface import Codec
 from fuseprune.tabular.loss import mean_row_nll
 from fuseprune.tabular.model import TabularGPT
 from fuseprune.tabular.train import _warmup_cosine
@@ -171,7 +171,7 @@ class _Run:
     """The state of one distillation run: model, optimizer, scheduler, history and best weights."""
 
     def __init__(
-        self, model: nn.Module, teacher: nn.Module, loss_fn: DistillationLoss, codec: TableCodec,
+        self, model: nn.Module, teacher: nn.Module, loss_fn: DistillationLoss, codec: Codec,
         fit_ids: torch.Tensor, val_ids: torch.Tensor,
     ) -> None:
         self.model, self.teacher, self.loss_fn, self.codec = model, teacher, loss_fn, codec

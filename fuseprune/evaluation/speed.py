@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from fuseprune.tabular.codec import TableCodec
+from fuseprune.tabular.interface import Codec
 from fuseprune.tabular.sampler import default_batch_size, sample_ids
 
 
@@ -23,7 +23,7 @@ class SpeedResult:
 
 
 def measure_sampling_speed(
-    model: nn.Module, codec: TableCodec, *, n_rows: int = 1024, batch_size: int | None = None, repeats: int = 5
+    model: nn.Module, codec: Codec, *, n_rows: int = 1024, batch_size: int | None = None, repeats: int = 5
 ) -> SpeedResult:
     """Time sampling ``n_rows`` rows ``repeats`` times (after one warm-up run) and take the median.
 

@@ -12,7 +12,7 @@ from fuseprune.errors import DataError
 from fuseprune.progress import Progress
 from fuseprune.scoring.api import score_layers
 from fuseprune.scoring.table import ScoreTable
-from fuseprune.tabular.codec import TableCodec
+from fuseprune.tabular.interface import Codec
 from fuseprune.tabular.loss import tabular_loss_fn
 from fuseprune.tabular.model import TabularGPT
 
@@ -21,7 +21,7 @@ DEFAULT_CALIBRATION_BATCH = 64
 
 
 def calibration_batches(
-    codec: TableCodec,
+    codec: Codec,
     frame: pd.DataFrame,
     n_rows: int = DEFAULT_CALIBRATION_ROWS,
     batch_size: int = DEFAULT_CALIBRATION_BATCH,

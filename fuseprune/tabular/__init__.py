@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fuseprune.tabular.codec import TableCodec
+from fuseprune.tabular.codec import TableCodec, load_codec
+from fuseprune.tabular.interface import Codec
 from fuseprune.tabular.loss import mean_row_nll, tabular_loss_fn
 from fuseprune.tabular.model import PRESETS, ModelPreset, TabularGPT, build_model
 from fuseprune.tabular.sampler import RowSampler, sample_ids, sample_rows
@@ -11,6 +12,7 @@ from fuseprune.tabular.train import TrainConfig, TrainHistory, split_of, train_o
 
 __all__ = [
     "PRESETS",
+    "Codec",
     "ModelPreset",
     "RowSampler",
     "ScaleConfig",
@@ -20,6 +22,7 @@ __all__ = [
     "TrainConfig",
     "TrainHistory",
     "build_model",
+    "load_codec",
     "mean_row_nll",
     "sample_ids",
     "sample_rows",

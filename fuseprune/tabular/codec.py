@@ -24,6 +24,7 @@ from fuseprune.data.columns import infer_column_kinds
 from fuseprune.errors import CodecError, DataError, PathNotFoundError
 from fuseprune.files import write_json_atomic
 from fuseprune.tabular.columns import HEAD_PLUS, ColumnCodec
+from fuseprune.tabular.constraints import PositionTables, bounded_tables
 from fuseprune.tabular.schema import check_table
 
 SPECIAL_TOKENS = ("<pad>", "<bos>", "<eos>")
@@ -35,7 +36,7 @@ DEFAULT_MAX_VALUES = 32
 
 @dataclass(frozen=True)
 class TableCodec:
-    """Encodes table rows as token ids and decodes them back.
+    """Encodes table rows as token ids and decodes them back (a :class:`~fuseprune.tabular.interface.Codec`).
 
     Attributes:
         columns: One :class:`ColumnCodec` per column, in row order.
@@ -150,6 +151,16 @@ class TableCodec:
             for t in self._digit_positions:
                 allowed[:, t] = self.allowed_next(ids[:, : t + 1], static)
         return torch.zeros(allowed.shape).masked_fill(~allowed, float("-inf"))
+
+    def constraint_tables(self) -> PositionTables:
+        """:meth:`allowed_next` as the sampler's lookup tables (see :mod:`fuseprune.tabular.constraints`)."""
+        ranges = [(int(o), int(o) + size) for o, (_, size) in zip(self._offsets, self._positions)]
+        digits = {t: (self.columns[index], digit) for t, (index, digit, _) in self._digit_positions.items()}
+        return bounded_tables(self.allowed_mask(), [*ranges, (EOS_ID, EOS_ID + 1)], digits)
+
+    def example_row(self) -> pd.DataFrame:
+        """One row with every column's dtype and no missing value: the first token of every position."""
+        return self.decode(torch.tensor([[BOS_ID, *(int(o) for o in self._offsets), EOS_ID]]))
 
     def encode(self, frame: pd.DataFrame) -> torch.Tensor:
         """Encode rows as a LongTensor (rows, sequence_length)."""

@@ -1,26 +1,31 @@
-"""The codec's per-position token constraints as precomputed lookup tables.
+"""Per-position token constraints as precomputed lookup tables: the form every codec gives the sampler.
 
-At every position a row may only take the tokens of that position (a
-contiguous id range), and a number's digits must keep it inside the range the
-codec was fitted on. :meth:`TableCodec.allowed_next` works that out from the
-digits written so far; here the same rule is a small state machine, built once
-per codec: while a number is written, each row carries a state (its sign
-class: ``+``, ``-`` or missing, and whether its digits so far equal those of
-the lower and of the upper bound), and each position has
+A codec gives its rule of which token may come next as a small state machine,
+built once (:meth:`constraint_tables` of the codec): every position ``t``
+allows a contiguous range of token ids (a codec lays out its vocabulary so),
+each row carries a state, and each position has
 
 - ``bias[t]``: (states, tokens of t) additive logit mask, 0 or -inf;
 - ``next_state[t]``: (states, tokens of t) the state at ``t + 1`` after a token.
 
-Decoding a step is then two table lookups: no per-step mask arithmetic.
+Decoding a step is then two table lookups: no per-step mask arithmetic. A
+position whose rule does not depend on earlier tokens has one-row tables and
+every row is in state 0 there.
+
+:func:`bounded_tables` builds the tables of a
+:class:`~fuseprune.tabular.codec.TableCodec`, whose numbers' digits must keep
+them inside the range the codec was fitted on: while a number is written, the
+state is its sign class (``+``, ``-`` or missing) and whether its digits so far
+equal those of the lower and of the upper bound.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
 
-from fuseprune.tabular.codec import EOS_ID, TableCodec
 from fuseprune.tabular.columns import HEAD_MINUS, HEAD_NA, HEAD_PLUS, ColumnCodec
 
 #: Sign classes of a digits column and the tightness flags (digits equal the lower / upper bound's so far).
@@ -55,7 +60,7 @@ class PositionTables:
     def allowed(self, ids: torch.Tensor) -> torch.Tensor:
         """Boolean (rows, positions, vocab): what the tables allow along full token rows ``ids``.
 
-        The same as :meth:`TableCodec.logit_bias` on valid rows; for tests and checks.
+        The same as the codec's ``logit_bias(ids)`` on valid rows; for tests and checks.
         """
         rows = len(ids)
         vocab = max(self.high)
@@ -67,15 +72,19 @@ class PositionTables:
         return out
 
 
-def build_tables(codec: TableCodec) -> PositionTables:
-    """Precompute the constraint tables of ``codec`` (equal to :meth:`TableCodec.allowed_next`)."""
-    static = codec.allowed_mask()
-    positions = len(static)
-    low = [int(o) for o in codec._offsets] + [EOS_ID]
-    high = [lo + size for lo, (_, size) in zip(low, codec._positions)] + [EOS_ID + 1]
-    digits = _digit_layout(codec)
+def bounded_tables(
+    static: torch.Tensor, ranges: Sequence[tuple[int, int]], digits: Mapping[int, tuple[ColumnCodec, int]]
+) -> PositionTables:
+    """The tables of a :class:`~fuseprune.tabular.codec.TableCodec` (equal to its ``allowed_next``).
+
+    Args:
+        static: The codec's ``allowed_mask()``.
+        ranges: (first token id, one past the last) of every position, EOS's last.
+        digits: Position -> (column, digit index) of every digit position.
+    """
+    low, high = [lo for lo, _ in ranges], [hi for _, hi in ranges]
     bias, next_state = [], []
-    for t in range(positions):
+    for t in range(len(static)):
         size = high[t] - low[t]
         base = torch.zeros(size).masked_fill(~static[t, low[t] : high[t]], float("-inf"))
         entry = _entry_states(digits, t + 1, size)
@@ -91,12 +100,7 @@ def build_tables(codec: TableCodec) -> PositionTables:
     return PositionTables(tuple(low), tuple(high), tuple(bias), tuple(next_state), start)
 
 
-def _digit_layout(codec: TableCodec) -> dict[int, tuple[ColumnCodec, int]]:
-    """Position -> (column, digit index) of every digit position."""
-    return {t: (codec.columns[index], digit) for t, (index, digit, _) in codec._digit_positions.items()}
-
-
-def _entry_states(digits: dict[int, tuple[ColumnCodec, int]], following: int, size: int) -> torch.Tensor:
+def _entry_states(digits: Mapping[int, tuple[ColumnCodec, int]], following: int, size: int) -> torch.Tensor:
     """(size,) the state at position ``following`` after each token of the current position.
 
     Only the first digit of a number needs one: with a head position (sign or

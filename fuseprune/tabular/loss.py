@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping
 import torch
 from torch import nn
 
-from fuseprune.tabular.codec import TableCodec
+from fuseprune.tabular.interface import Codec
 
 
-def masked_token_nll(logits: torch.Tensor, ids: torch.Tensor, codec: TableCodec) -> torch.Tensor:
+def masked_token_nll(logits: torch.Tensor, ids: torch.Tensor, codec: Codec) -> torch.Tensor:
     """Per-token NLL (rows, sequence_length - 1) of full rows ``ids``.
 
     Args:
@@ -28,13 +28,13 @@ def masked_token_nll(logits: torch.Tensor, ids: torch.Tensor, codec: TableCodec)
     return -logp.gather(-1, ids[:, 1:, None]).squeeze(-1)
 
 
-def row_nll(model: nn.Module, ids: torch.Tensor, codec: TableCodec) -> torch.Tensor:
+def row_nll(model: nn.Module, ids: torch.Tensor, codec: Codec) -> torch.Tensor:
     """NLL in nats of each row (sum over its tokens), shape (rows,)."""
     logits = model(input_ids=ids[:, :-1]).logits
     return masked_token_nll(logits, ids, codec).sum(dim=1)
 
 
-def tabular_loss_fn(codec: TableCodec) -> Callable[[torch.Tensor, Mapping[str, torch.Tensor]], torch.Tensor]:
+def tabular_loss_fn(codec: Codec) -> Callable[[torch.Tensor, Mapping[str, torch.Tensor]], torch.Tensor]:
     """A ``loss_fn(logits, batch)`` for scoring: mean masked NLL per token.
 
     The batch holds full rows in ``input_ids``; the logits are those of the
@@ -48,7 +48,7 @@ def tabular_loss_fn(codec: TableCodec) -> Callable[[torch.Tensor, Mapping[str, t
 
 
 @torch.no_grad()
-def mean_row_nll(model: nn.Module, ids: torch.Tensor, codec: TableCodec, batch_size: int = 256) -> float:
+def mean_row_nll(model: nn.Module, ids: torch.Tensor, codec: Codec, batch_size: int = 256) -> float:
     """Mean NLL per row in nats over rows ``ids``, computed in inference mode."""
     was_training = model.training
     model.eval()

@@ -20,7 +20,7 @@ from fuseprune.files import write_json_atomic
 from fuseprune.jsonsafe import nan_to_none
 from fuseprune.outputs import MODEL, output_folder
 from fuseprune.registry import Registry
-from fuseprune.tabular.codec import BOS_ID, EOS_ID, PAD_ID, TableCodec, load_codec
+from fuseprune.tabular.codec import BOS_ID, EOS_ID, PAD_ID, load_codec
 from fuseprune.tabular.folder import (
     check_finite,
     check_info,
@@ -32,6 +32,7 @@ from fuseprune.tabular.folder import (
     verify_checksums,
     weight_files,
 )
+from fuseprune.tabular.interface import Codec
 
 if TYPE_CHECKING:
     from fuseprune.data.table import Table
@@ -63,7 +64,7 @@ for _preset in (
     PRESETS.add(_preset.name, _preset)
 
 
-def build_model(codec: TableCodec, preset: str | ModelPreset = "default", seed: int = 0) -> GPT2LMHeadModel:
+def build_model(codec: Codec, preset: str | ModelPreset = "default", seed: int = 0) -> GPT2LMHeadModel:
     """Return a freshly initialised GPT-2 sized by ``preset`` for the codec's vocabulary and row length."""
     spec = PRESETS.get(preset) if isinstance(preset, str) else preset
     config = GPT2Config(
@@ -90,13 +91,14 @@ class TabularGPT:
 
     Attributes:
         model: The network.
-        codec: Turns rows into tokens and back: a :class:`TableCodec`, or for a model imported
-            from REaLTabFormer an :class:`~fuseprune.tabular.realtabformer.RtfCodec` (same interface).
+        codec: Turns rows into tokens and back (a :class:`~fuseprune.tabular.interface.Codec`): a
+            :class:`TableCodec`, or for a model imported from REaLTabFormer an
+            :class:`~fuseprune.tabular.realtabformer.RtfCodec`.
         info: JSON-ready record of the data, split, preset and training history.
     """
 
     model: GPT2LMHeadModel
-    codec: TableCodec
+    codec: Codec
     info: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -20,7 +20,8 @@ import numpy as np
 
 from fuseprune.errors import ConfigError, FusepruneError
 from fuseprune.registry import Registry
-from fuseprune.tabular.codec import TableCodec, load_codec
+from fuseprune.tabular.codec import load_codec
+from fuseprune.tabular.interface import Codec
 from fuseprune.tabular.model import TabularGPT
 from fuseprune.tabular.sampler import RowSampler
 from fuseprune.tabular.workers import WorkerPool
@@ -49,7 +50,7 @@ class ModelSource:
         """Wrap a model or a model folder."""
         return cls(bundle=model) if isinstance(model, TabularGPT) else cls(folder=Path(model))
 
-    def codec(self) -> TableCodec:
+    def codec(self) -> Codec:
         """The model's codec (without loading the weights when only the folder is known)."""
         return self.bundle.codec if self.bundle is not None else load_codec(self.folder)
 

@@ -1,7 +1,7 @@
 """Sampling rows from a TabularGPT: batched, KV-cached, constrained per position.
 
 At each step the logits are restricted to the tokens allowed at that position
-(precomputed tables, see :mod:`fuseprune.tabular.constraints`), so every
+(the codec's precomputed tables, see :mod:`fuseprune.tabular.constraints`), so every
 sampled sequence decodes into a valid row: there is no rejection loop. Tokens
 are drawn by Gumbel-max with counter-based noise (:mod:`fuseprune.tabular.noise`),
 which draws exactly from the softmax of the allowed logits and makes row ``r``
@@ -20,9 +20,10 @@ from torch import nn
 
 from fuseprune.config import check_range
 from fuseprune.progress import Progress, or_null
-from fuseprune.tabular.codec import BOS_ID, TableCodec
-from fuseprune.tabular.constraints import PositionTables, build_tables
+from fuseprune.tabular.codec import BOS_ID
+from fuseprune.tabular.constraints import PositionTables
 from fuseprune.tabular.decoder import Stepper, make_stepper
+from fuseprune.tabular.interface import Codec
 from fuseprune.tabular.model import TabularGPT
 from fuseprune.tabular.noise import gumbel
 
@@ -50,9 +51,9 @@ def default_batch_size(model: nn.Module, length: int | None = None) -> int:
 class RowSampler:
     """Samples token rows of one model; its constraint tables and decoder buffers are reused across calls."""
 
-    def __init__(self, model: nn.Module, codec: TableCodec) -> None:
+    def __init__(self, model: nn.Module, codec: Codec) -> None:
         self.model, self.codec = model, codec
-        self.tables = build_tables(codec)
+        self.tables = codec.constraint_tables()
         self._stepper: Stepper | None = None
 
     def sample(
@@ -93,7 +94,7 @@ class RowSampler:
 
 def sample_ids(
     model: nn.Module,
-    codec: TableCodec,
+    codec: Codec,
     n_rows: int,
     *,
     seed: int = 0,

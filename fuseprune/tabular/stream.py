@@ -17,13 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from fuseprune.config import ConfigMixin, check_range
 from fuseprune.errors import ConfigError
 from fuseprune.outputs import SAMPLES, check_file
 from fuseprune.progress import Progress, or_null
-from fuseprune.tabular.codec import BOS_ID, EOS_ID, TableCodec
 from fuseprune.tabular.model import TabularGPT
 from fuseprune.tabular.runners import RUNNERS, Chunk, ModelSource
 from fuseprune.tabular.writers import RowWriter, file_format
@@ -109,7 +107,7 @@ def sample_to_file(
     progress = or_null(progress)
     start, head = time.perf_counter(), []
     with RUNNERS.get(config.backend)(source, config) as runner:
-        writer = RowWriter(path, template_frame(codec), overwrite) if path is not None else None
+        writer = RowWriter(path, codec.example_row(), overwrite) if path is not None else None
         with writer if writer is not None else contextlib.nullcontext():
             progress.start("sampling", config.rows)
             try:
@@ -128,9 +126,3 @@ def sample_to_file(
     preview = pd.concat(head, ignore_index=True).head(PREVIEW_ROWS)
     log.info("sampled %d rows in %.1f s (%.0f rows/s)", config.rows, seconds, config.rows / seconds)
     return ScaleResult(None if path is None else Path(path), config.rows, seconds, preview)
-
-
-def template_frame(codec: TableCodec) -> pd.DataFrame:
-    """One row with every column's dtype and no missing value: the first token of every position."""
-    ids = torch.tensor([[BOS_ID, *(int(o) for o in codec._offsets), EOS_ID]])
-    return codec.decode(ids)

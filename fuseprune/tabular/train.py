@@ -17,6 +17,7 @@ from fuseprune.data.table import DEFAULT_HOLDOUT, Table, split_frame
 from fuseprune.errors import DataError
 from fuseprune.progress import Progress, or_null
 from fuseprune.tabular.codec import TableCodec
+from fuseprune.tabular.interface import Codec
 from fuseprune.tabular.loss import masked_token_nll, mean_row_nll
 from fuseprune.tabular.model import PRESETS, TabularGPT, build_model
 
@@ -53,7 +54,7 @@ def train_tabular(
     config: TrainConfig | None = None,
     *,
     kinds: dict[str, str] | None = None,
-    codec: TableCodec | None = None,
+    codec: Codec | None = None,
     progress: Progress | None = None,
 ) -> tuple[TabularGPT, TrainHistory]:
     """Fit a codec (unless given) and train a TabularGPT on ``train`` rows.
@@ -70,7 +71,7 @@ def train_tabular(
     return TabularGPT(model.eval(), codec, info), history
 
 
-def _fit(model, fit_ids, val_ids, codec: TableCodec, config: TrainConfig, progress: Progress) -> TrainHistory:
+def _fit(model, fit_ids, val_ids, codec: Codec, config: TrainConfig, progress: Progress) -> TrainHistory:
     generator = torch.Generator().manual_seed(config.seed)
     steps_per_epoch = math.ceil(len(fit_ids) / config.batch_size)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)

@@ -1,4 +1,4 @@
-"""The precomputed constraint tables allow exactly what the codec allows, position by position."""
+"""TableCodec's constraint tables allow exactly what the codec allows, position by position."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from fuseprune.tabular import TableCodec, build_model
-from fuseprune.tabular.constraints import build_tables
 from fuseprune.tabular.model import TabularGPT
 from fuseprune.tabular.sampler import sample_ids
 
@@ -30,7 +29,7 @@ def mixed_codec() -> TableCodec:
 
 
 def test_every_allowed_token_lies_in_its_position_range(mixed_codec):
-    tables = build_tables(mixed_codec)
+    tables = mixed_codec.constraint_tables()
     static = mixed_codec.allowed_mask()
     assert len(tables.low) == mixed_codec.sequence_length - 1 == len(static)
     for t, (low, high) in enumerate(zip(tables.low, tables.high)):
@@ -50,13 +49,13 @@ def test_tables_allow_exactly_what_the_codec_allows_along_rows(mixed_codec):
     real = mixed_codec.encode(pd.concat([frame.head(0), mixed_codec.decode(sampled[:5])]))
     for ids in (sampled, real):
         expected = mixed_codec.logit_bias(ids) == 0
-        allowed = build_tables(mixed_codec).allowed(ids)
+        allowed = mixed_codec.constraint_tables().allowed(ids)
         assert torch.equal(allowed, expected[..., : allowed.shape[-1]])
 
 
 def test_a_number_at_its_bounds_can_only_continue_inside_them():
     codec = TableCodec.fit(pd.DataFrame({"x": [205, 230, 231, 399, 250, 260] * 3}), max_values=2)
-    tables = build_tables(codec)
+    tables = codec.constraint_tables()
     # x is written as 3 digits: after "2" then "0" only 5..9 may follow; after "3" then "9" only 0..9 (<= 399)
     first = codec.encode(pd.DataFrame({"x": [205]}))
     allowed = tables.allowed(first)[0]

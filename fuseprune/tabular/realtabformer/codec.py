@@ -1,6 +1,6 @@
 """RtfCodec: a REaLTabFormer model's vocabulary as a fuseprune codec.
 
-It has :class:`~fuseprune.tabular.codec.TableCodec`'s interface, so sampling,
+It implements the codec interface (:class:`~fuseprune.tabular.interface.Codec`), so sampling,
 training, scoring, pruning, distillation and evaluation work on an imported
 model unchanged. Token ids are REaLTabFormer's, reordered: ``<pad> <bos> <eos>``
 first (ids 0, 1, 2, as every fuseprune model has them), then the tokens of each
@@ -37,7 +37,9 @@ from fuseprune.tabular.codec import (
     check_frame_columns,
     load_codec,
 )
+from fuseprune.tabular.constraints import PositionTables
 from fuseprune.tabular.realtabformer import text as rtext
+from fuseprune.tabular.realtabformer.constraints import missing_tables
 from fuseprune.tabular.realtabformer.layout import codec_fields
 from fuseprune.tabular.realtabformer.schema import (
     DIGITS,
@@ -149,6 +151,16 @@ class RtfCodec:
             for t in self._layout.links:
                 allowed[:, t] = self.allowed_next(ids[:, : t + 1], static)
         return torch.zeros(allowed.shape).masked_fill(~allowed, float("-inf"))
+
+    def constraint_tables(self) -> PositionTables:
+        """:meth:`allowed_next` as the sampler's lookup tables (see :func:`.constraints.missing_tables`)."""
+        return missing_tables(self._layout)
+
+    def example_row(self) -> pd.DataFrame:
+        """One row with every column's dtype and no missing value: the first token writing none at every position."""
+        layout = self._layout
+        ids = [BOS_ID, *(int(o) + j for o, j in zip(layout.offsets, layout.present)), EOS_ID]
+        return self.decode(torch.tensor([ids]))
 
     def encode(self, frame: pd.DataFrame) -> torch.Tensor:
         """Encode rows as a LongTensor (rows, sequence_length), as REaLTabFormer tokenises them for training."""

@@ -44,7 +44,14 @@ class Group:
 
 @dataclass(frozen=True)
 class Layout:
-    """Where every token sits; see :func:`build_layout`."""
+    """Where every token sits; see :func:`build_layout`.
+
+    Every position's tokens are a contiguous range of fuseprune ids
+    (``offsets[t]`` to ``offsets[t] + sizes[t]``); ``links`` maps a later part
+    of a number that can be missing to (its first part's position, the missing
+    tokens here); ``present`` is, per position, the first token writing no
+    missing value (local index).
+    """
 
     order: np.ndarray
     offsets: list[int]
@@ -55,6 +62,7 @@ class Layout:
     missing_ids: torch.Tensor
     links: dict[int, tuple[int, torch.Tensor]]
     groups: list[Group]
+    present: list[int]
 
 
 def build_layout(codec: RtfCodec) -> Layout:
@@ -75,7 +83,17 @@ def build_layout(codec: RtfCodec) -> Layout:
         for j, value in enumerate(values[t]):
             missing_ids[offsets[t] + j] = value.startswith(NA_TOKEN)
     links = _links(groups, values, offsets, missing_ids, vocab)
-    return Layout(order, offsets, sizes, values, lookup, missing_text, missing_ids, links, groups)
+    owner = {t: group.column for group in groups for t in group.positions}
+    present = [_first_present(owner[t], values[t], t in numeric) for t in range(len(values))]
+    return Layout(order, offsets, sizes, values, lookup, missing_text, missing_ids, links, groups, present)
+
+
+def _first_present(column: RtfColumn, values: list[str], numeric: bool) -> int:
+    """The first token of a position that writes no missing value (the first token if every one does)."""
+    def missing(value: str) -> bool:  # as decoding reads the value
+        return value.startswith(NA_TOKEN) if numeric else column.has_missing and rtext.is_missing_category(value)
+
+    return next((j for j, value in enumerate(values) if not missing(value)), 0)
 
 
 def _check_tokens(codec: RtfCodec) -> None:
@@ -118,6 +136,9 @@ def _groups(codec: RtfCodec) -> list[Group]:
         kinds[column] = kind
     groups = []
     for source, where in positions.items():
+        if where != list(range(where[0], where[0] + len(where))):  # a number's state is carried part to part
+            raise CodecError(f"the token positions of column {source!r} ({', '.join(map(str, where))}) are not "
+                             "consecutive; the vocabulary does not match.")
         hidden = source not in by_name
         if hidden and not (codec.target and source == f"{TEACHER_FORCING}_{codec.target}" and codec.target in by_name):
             raise CodecError(f"processed column {codec.processed_columns[where[0]]!r} writes {source!r}, "
