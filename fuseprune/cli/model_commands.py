@@ -92,9 +92,9 @@ def cmd_sample(args: argparse.Namespace) -> None:
     from fuseprune.tabular.stream import ScaleConfig, sample_to_file
     from fuseprune.tabular.writers import file_format
 
-    if args.out is not None:
-        file_format(args.out)
+    if args.out is not None:  # what is at the path first (a folder, a plan), then the extension
         check_file(args.out, SAMPLES, args.overwrite, option="--out")
+        file_format(args.out)
     config = ScaleConfig(rows=args.rows, seed=args.seed, temperature=args.temperature, batch_size=args.batch_size,
                          jobs=args.jobs, backend=args.backend, ray_address=args.ray_address,
                          chunk_rows=args.chunk_rows)

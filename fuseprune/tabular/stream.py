@@ -99,9 +99,9 @@ def sample_to_file(
         Where the rows went, how many, how long it took and the first rows.
     """
     config = config or ScaleConfig()
-    if path is not None:
-        file_format(path)  # refuse an unknown extension or a path that may not be written before any work
+    if path is not None:  # refuse a path that may not be written or an unknown extension before any work
         check_file(path, SAMPLES, overwrite)
+        file_format(path)
     source = model if isinstance(model, ModelSource) else ModelSource.of(model)
     codec = source.codec()
     progress = or_null(progress)
