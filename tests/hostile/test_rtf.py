@@ -372,3 +372,14 @@ def test_an_export_of_fuseprune_0_1_0_is_replaced_without_overwrite(tmp_path, ca
     code, _, err = run(capsys, ["export-rtf", imported_dir, "--out", old])
     assert code == 0, err
     assert sorted(p.name for p in old.iterdir()) == [".fuseprune", "rtf_config.json", "rtf_model.pt"]
+
+
+def test_sampling_an_imported_model_whose_number_parts_were_pulled_apart(refused, tmp_path, imported_dir):
+    model = shutil.copytree(imported_dir, tmp_path / "model")
+    codec = json.loads((model / "codec.json").read_text())
+    for key in ("processed_columns", "position_ids"):  # age's last part after passengerClass
+        codec[key][8], codec[key][9] = codec[key][9], codec[key][8]
+    (model / "codec.json").write_text(json.dumps(codec))
+    refused(["sample", model, "--rows", "5"], tmp_path,
+            "is not a valid codec file: the token positions of column 'age' (2, 3, 4, 5, 6, 7, 9) are not "
+            "consecutive; the vocabulary does not match.")
