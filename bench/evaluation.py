@@ -125,7 +125,7 @@ def cost(name: str, preset: str, rows: int, args: argparse.Namespace) -> dict[st
     """(a): seconds per default metric on ``rows`` sampled rows, and the scoring `make run` does with each set."""
     table, teacher, student, _ = models(name, args)
     train, holdout = split_of(teacher, table)
-    kinds = {c.name: c.kind for c in teacher.codec.columns}
+    kinds = {name: spec["sdtype"] for name, spec in teacher.codec.metadata()["columns"].items()}
     real = RealRows(train, holdout, kinds, DATASETS.get(name).target)
     synthetic = sample_rows(teacher, rows, seed=0)
     per_metric = {}
