@@ -69,8 +69,29 @@ def check_info(path: Path, info: dict[str, Any]) -> None:
         problem = f"`data.split_seed` must be an integer seed; got {data['split_seed']!r:.40}"
     elif not isinstance(info.get("pruning", {}), dict):
         problem = "`pruning` must be an object"
+    else:
+        problem = _read_problem(data)
     if problem:
         raise ModelError(f"model record {str(path)!r}: {problem}; the folder is damaged.")
+
+
+def _read_problem(data: dict[str, Any]) -> str | None:
+    """What is wrong with how ``data`` says its table was read (kinds, content hash, read options), if anything."""
+    kinds, digest, read = data.get("kinds", {}), data.get("sha256", ""), data.get("read", {})
+    if not (isinstance(kinds, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in kinds.items())):
+        return "`data.kinds` must map column names to kinds"
+    if not isinstance(digest, str):
+        return "`data.sha256` must be a string"
+    if not isinstance(read, dict):
+        return "`data.read` must be an object"
+    drops, types = read.get("drop_columns") or [], read.get("column_types") or {}
+    if not isinstance(read.get("delimiter") or "", str) or len(read.get("delimiter") or "") > 1:
+        return "`data.read.delimiter` must be one character or null"
+    if not (isinstance(drops, list) and all(isinstance(c, str) for c in drops)):
+        return "`data.read.drop_columns` must be a list of column names"
+    if not (isinstance(types, dict) and all(isinstance(v, str) for v in types.values())):
+        return "`data.read.column_types` must map column names to kinds"
+    return None
 
 
 def _is_int(value: Any) -> bool:

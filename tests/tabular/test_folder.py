@@ -123,10 +123,17 @@ def test_a_folder_saved_without_a_checksum_loads_with_a_warning(folder, caplog):
         (lambda f: edit_json(f / INFO_FILE, lambda i: i["data"].update(holdout=7)), "`data.holdout` must be"),
         (lambda f: edit_json(f / INFO_FILE, lambda i: i["data"].update(split_seed=-1)), "`data.split_seed` must be"),
         (lambda f: edit_json(f / INFO_FILE, lambda i: i.update(pruning=3)), "`pruning` must be an object"),
+        (lambda f: edit_json(f / INFO_FILE, lambda i: i["data"].update(read="x")), "`data.read` must be an object"),
+        (lambda f: edit_json(f / INFO_FILE, lambda i: i["data"].update(read={"drop_columns": "id"})),
+         "`data.read.drop_columns` must be a list"),
+        (lambda f: edit_json(f / INFO_FILE, lambda i: i["data"].update(read={"delimiter": ";;"})),
+         "`data.read.delimiter` must be one character"),
+        (lambda f: edit_json(f / INFO_FILE, lambda i: i["data"].update(kinds=["a"])), "`data.kinds` must map"),
+        (lambda f: edit_json(f / INFO_FILE, lambda i: i["data"].update(sha256=5)), "`data.sha256` must be a string"),
     ],
     ids=["truncated", "zeros", "config-not-json", "config-latin1", "config-list", "not-gpt2", "n_layer-string",
          "heads", "pickle-only", "no-weights", "info-not-json", "checksum-shape", "data-list", "holdout",
-         "split-seed", "pruning"],
+         "split-seed", "pruning", "read-text", "read-drops", "read-delimiter", "kinds-list", "sha256-number"],
 )
 def test_broken_parts_are_one_line_errors(folder, damage, message):
     damage(folder)
