@@ -27,6 +27,7 @@ KIND = "table"  # what ``load_codec`` reads when ``kind`` is absent
 ENCODINGS = ("values", "digits")
 MAX_DIGITS = 15  # k < 10**15 < 2**53 stays an exact double
 MAX_DECIMALS = 324  # the most decimals of a double's shortest decimal form (5e-324)
+MAX_CELLS = 100_000_000  # positions x tokens: the allowed-token mask has one cell each
 REQUIRED = ("name", "kind", "dtype", "encoding")
 #: field -> (accepted types, readable type); ``None`` is accepted where the default is ``None``.
 FIELD_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
@@ -204,6 +205,12 @@ def check_table(payload: Any, schema_version: int) -> list[Any]:
     twice = sorted(name for name, count in Counter(c["name"] for c in columns).items() if count > 1)
     if twice:
         raise CodecError(f"codec names column {twice[0]!r} twice.")
+    positions = sum(1 + c.get("width", 0) if c["encoding"] == "digits" else 1 for c in columns)
+    tokens = sum(3 + 10 * c.get("width", 0) if c["encoding"] == "digits" else 1 + len(c.get("values", ()))
+                 for c in columns)
+    if positions * tokens > MAX_CELLS:
+        raise CodecError(f"codec describes about {positions:,} token positions x {tokens:,} tokens, more than the "
+                         f"{MAX_CELLS:,} cells a model's token mask may take; the codec is damaged.")
     return columns
 
 

@@ -106,3 +106,13 @@ def test_check_against_the_model_sizes():
         CODEC.check_model_config(3, CODEC.sequence_length)
     with pytest.raises(CodecError, match=f"rows of {CODEC.sequence_length} tokens but the model holds at most 4"):
         CODEC.check_model_config(CODEC.vocab_size, 4)
+
+
+def test_a_codec_whose_token_mask_would_be_huge_is_refused_before_it_is_built():
+    # 1,000 value columns of 200 values each: 1,000 positions x 201,000 tokens = 201,000,000 mask cells > 100,000,000
+    payload = copy.deepcopy(PAYLOAD)
+    colour = payload["columns"][1]
+    payload["columns"] = [{**colour, "name": f"c{i}", "values": [f"v{j}" for j in range(200)],
+                           "categories": [f"v{j}" for j in range(200)] if colour.get("categories") else None}
+                          for i in range(1000)]
+    assert "more than the 100,000,000 cells" in refused(payload)

@@ -19,14 +19,13 @@ from typing import Any
 
 from fuseprune.errors import CodecError
 from fuseprune.tabular.columns import HEAD_MINUS, HEAD_NA, HEAD_PLUS
-from fuseprune.tabular.schema import MAX_DECIMALS, MAX_DIGITS
+from fuseprune.tabular.schema import MAX_CELLS, MAX_DECIMALS, MAX_DIGITS
 
 KIND = "realtabformer"
 SCHEMA_VERSION = 1
 DIGITS = "fuseprune_digits"
 MAX_TOKENS = 1_000_000  # a GPT-2 embedding of a million rows is far above any tabular model
 MAX_POSITIONS = 65_534  # n_positions (at most 65,536) less BOS and EOS
-MAX_CELLS = 100_000_000  # positions x tokens: the allowed-token mask has one cell each
 MAX_TEXT = 400  # characters of one number's text (a double has at most 309 digits before the point)
 COLUMN_KINDS = ("numeric", "categorical")
 
