@@ -1,10 +1,12 @@
 """The main job (`fuseprune run`): the whole pipeline on one table, into one run folder.
 
-1. train the teacher (or reuse the one in the run folder if it was trained the same way);
+1. train the teacher with its preset's training recipe (or reuse the one in the
+   run folder if it was trained the same way);
 2. score its layers and plan half of them away with the best available
    strategy: forest fusion fitted on the shipped bank without this data set's
    rows (leave-one-dataset-out), or ``block_influence`` if no bank is usable;
-3. prune the teacher by the plan and heal the student by distillation;
+3. prune the teacher by the plan and heal the student by distillation with the
+   preset's distillation recipe;
 4. evaluate teacher and student on the same holdout rows and compare them.
 
 The run folder holds ``teacher/``, ``plan.json``, ``student/``, ``teacher.json``,
@@ -14,16 +16,20 @@ The run folder holds ``teacher/``, ``plan.json``, ``student/``, ``teacher.json``
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fuseprune.config import ConfigMixin, check_range
 from fuseprune.data import DEFAULT_DATASET, DEFAULT_HOLDOUT, load_table
-from fuseprune.distill import DistillConfig, distill_tabular
+from fuseprune.distill import distill_tabular
 from fuseprune.errors import FusepruneError
 from fuseprune.evaluation import EvalConfig, EvaluationRecord, evaluate
 from fuseprune.files import write_json_atomic
+from fuseprune.presets import distill_config
 from fuseprune.progress import Progress
 from fuseprune.pruning import PrunePlan, make_tabular_plan, prune_tabular
 from fuseprune.tabular import TabularGPT, TrainConfig, split_of
@@ -38,7 +44,9 @@ class RunConfig(ConfigMixin):
     """What the main job does."""
 
     data: str = field(default=DEFAULT_DATASET, metadata={"help": "bundled data set name or CSV path"})
-    preset: str = field(default="default", metadata={"help": "model size preset"})
+    preset: str = field(
+        default="default", metadata={"help": "model size preset; its recipes train the teacher and distil the student"}
+    )
     seed: int = field(default=0, metadata={"help": "training seed"})
     holdout: float = field(default=DEFAULT_HOLDOUT, metadata={"help": "fraction of rows held out for evaluation"})
     split_seed: int = field(default=0, metadata={"help": "seed of the train/holdout split"})
@@ -59,20 +67,23 @@ class RunResult:
     plan: PrunePlan
     teacher: EvaluationRecord
     student: EvaluationRecord
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
         return {"folder": str(self.folder), "reused_teacher": self.reused_teacher, "strategy": self.plan.strategy,
                 "removed_layers": list(self.plan.remove), "kept_layers": list(self.plan.kept_layers),
                 "teacher": self.teacher.to_dict(), "student": self.student.to_dict(),
-                "speedup": self.student.rows_per_second / self.teacher.rows_per_second}
+                "speedup": self.student.rows_per_second / self.teacher.rows_per_second, "seconds": dict(self.seconds)}
 
     def __rich__(self) -> Any:
         from rich.table import Table
 
         t, s = self.teacher, self.student
+        phases = ", ".join(f"{phase} {seconds:.0f} s" for phase, seconds in self.seconds.items())
         table = Table(title=f"teacher vs pruned + distilled student on {t.data} "
-                            f"({self.plan.strategy}: layers {list(self.plan.remove)} removed)")
+                            f"({self.plan.strategy}: layers {list(self.plan.remove)} removed)",
+                      caption=f"wall time: {phases}" if phases else None)
         for column in ("measure", "teacher", "student", "student / teacher"):
             table.add_column(column, justify="right")
         rows = [("SDMetrics quality", t.quality, s.quality, "{:.4f}"), ("SDMetrics diagnostic", t.diagnostic, s.diagnostic, "{:.4f}"),
@@ -87,23 +98,37 @@ class RunResult:
 
 def run_main(config: RunConfig, progress: Progress | None = None) -> RunResult:
     """Run the whole pipeline and write everything to ``config.out``."""
-    folder, table = Path(config.out), load_table(config.data)
-    teacher, reused = load_or_train(
-        table, TrainConfig(preset=config.preset, seed=config.seed), folder / "teacher",
-        holdout=config.holdout, split_seed=config.split_seed, retrain=config.retrain, progress=progress,
-    )
+    folder, table, seconds = Path(config.out), load_table(config.data), {}
+    with _timed(seconds, "train"):
+        teacher, reused = load_or_train(
+            table, TrainConfig(preset=config.preset, seed=config.seed), folder / "teacher",
+            holdout=config.holdout, split_seed=config.split_seed, retrain=config.retrain, progress=progress,
+        )
     train, holdout = split_of(teacher, table)
-    plan = _plan(teacher, train, table.name, config, progress)
-    plan.save(folder / "plan.json")
-    student, _ = distill_tabular(prune_tabular(teacher, plan), teacher, train, DistillConfig(seed=config.seed),
-                                 layer_map=plan.kept_layers, progress=progress)
-    student.save(folder / "student")
-    records = [evaluate(m, train, holdout, EvalConfig(), data_name=table.name, progress=progress) for m in (teacher, student)]
-    result = RunResult(folder, reused, plan, *records)
+    with _timed(seconds, "plan"):
+        plan = _plan(teacher, train, table.name, config, progress)
+        plan.save(folder / "plan.json")
+    with _timed(seconds, "distil"):
+        student, _ = distill_tabular(prune_tabular(teacher, plan), teacher, train,
+                                     distill_config(config.preset, seed=config.seed),
+                                     layer_map=plan.kept_layers, progress=progress)
+        student.save(folder / "student")
+    with _timed(seconds, "evaluate"):
+        records = [evaluate(m, train, holdout, EvalConfig(), data_name=table.name, progress=progress)
+                   for m in (teacher, student)]
+    result = RunResult(folder, reused, plan, *records, seconds=seconds)
     records[0].save(folder / "teacher.json")
     records[1].save(folder / "student.json")
     write_json_atomic(folder / "summary.json", {**result.to_dict(), "config": asdict(config)})
     return result
+
+
+@contextmanager
+def _timed(seconds: dict[str, float], phase: str) -> Iterator[None]:
+    """Record the wall time of the ``with`` block as ``seconds[phase]``."""
+    start = time.perf_counter()
+    yield
+    seconds[phase] = time.perf_counter() - start
 
 
 def _plan(teacher: TabularGPT, train: Any, dataset: str, config: RunConfig, progress: Progress | None) -> PrunePlan:

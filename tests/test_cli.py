@@ -44,6 +44,8 @@ def test_run_prunes_distills_and_compares_then_reuses_the_teacher(capsys, tmp_pa
     assert first["teacher"]["data"] == first["student"]["data"] == "breast-cancer-wisconsin"
     for name in ("teacher", "student", "plan.json", "teacher.json", "student.json", "summary.json"):
         assert (tmp_path / "run" / name).exists(), name
+    assert list(first["seconds"]) == ["train", "plan", "distil", "evaluate"]  # wall time of each phase
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["seconds"] == first["seconds"]
     code, out, _ = run_cli(capsys, *argv)
     second = json.loads(out)
     assert second["reused_teacher"] is True

@@ -7,9 +7,10 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict
 
-from fuseprune.cli.output import RichProgress, data_of, emit, out, seeds, table
+from fuseprune.cli.output import RichProgress, data_of, emit, out, preset_help, recipe_help, seeds, table
 
-PRESET_HELP = "model size: tiny, default or seed (default: %(default)s)"
+#: TrainConfig fields the train command exposes; unset ones come from the preset's training recipe.
+TRAIN_OPTIONS = ("max_epochs", "max_minutes", "batch_size", "learning_rate", "weight_decay", "warmup_fraction", "patience")
 DEFAULT_DATASET = "breast-cancer-wisconsin"
 
 
@@ -29,7 +30,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     from fuseprune.tabular import TrainConfig, train_on_table
 
     data = load_table(args.data, parse_column_overrides(args.column_type))
-    config = TrainConfig(preset=args.preset, seed=args.seed, max_epochs=args.max_epochs, max_minutes=args.max_minutes)
+    config = TrainConfig(preset=args.preset, seed=args.seed, **{name: getattr(args, name) for name in TRAIN_OPTIONS})
     bundle = train_on_table(data, config, holdout=args.holdout, split_seed=args.split_seed, progress=RichProgress())
     bundle.save(args.out)
     history = bundle.info["history"]
@@ -92,8 +93,8 @@ def cmd_run(args: argparse.Namespace) -> None:
     """The main job: the whole pipeline on one table (see ``fuseprune.pipeline``)."""
     from fuseprune.pipeline import RunConfig, run_main
 
-    config = RunConfig(data=args.data, preset=args.preset, seed=args.seed, remove=args.remove, out=args.out,
-                       retrain=args.retrain)
+    config = RunConfig(data=args.data, preset=args.preset, seed=args.seed, remove=args.remove,
+                       out=args.out or f"runs/{args.preset}", retrain=args.retrain)
     result = run_main(config, progress=RichProgress())
     emit(args, {**result.to_dict(), "config": asdict(config)}, lambda: result)
     if not args.json:
@@ -106,10 +107,11 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     command("datasets", cmd_datasets, "list the bundled data sets")
     p = command("train", cmd_train, "train a tabular model on a data set's training split")
     p.add_argument("--data", default=DEFAULT_DATASET, help="bundled data set name or CSV path (default: %(default)s)")
-    p.add_argument("--preset", default="default", help=PRESET_HELP)
+    p.add_argument("--preset", default="default", help=preset_help())
     p.add_argument("--seed", type=int, default=0, help="seed of initialisation, shuffling and validation split (default: 0)")
-    p.add_argument("--max-epochs", type=int, default=200, help="upper bound on passes over the training rows (default: 200)")
-    p.add_argument("--max-minutes", type=float, default=0.0, help="wall-clock budget in minutes (default: 0 = none)")
+    for name in TRAIN_OPTIONS:
+        kind = int if name in ("max_epochs", "batch_size", "patience") else float
+        p.add_argument(f"--{name.replace('_', '-')}", type=kind, help=recipe_help(name))
     p.add_argument("--holdout", type=float, default=0.2, help="fraction of rows held out (default: %(default)s)")
     p.add_argument("--split-seed", type=int, default=0, help="seed of the train/holdout split (default: %(default)s)")
     p.add_argument("--column-type", action="append", metavar="NAME=KIND",
@@ -137,8 +139,8 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--out", help="write the score table to this .csv or .json file")
     p = command("run", cmd_run, "the main job: train (or reuse) a teacher, prune half its layers, distill, compare")
     p.add_argument("--data", default=DEFAULT_DATASET, help="bundled data set name or CSV path (default: %(default)s)")
-    p.add_argument("--preset", default="default", help=PRESET_HELP)
+    p.add_argument("--preset", default="default", help=preset_help(distillation=True))
     p.add_argument("--seed", type=int, default=0, help="training seed (default: %(default)s)")
-    p.add_argument("--out", default="runs/default", help="run folder (default: %(default)s)")
+    p.add_argument("--out", help="run folder (default: runs/PRESET)")
     p.add_argument("--remove", default="50%", help="layers to remove: a count or a percentage (default: 50%%)")
     p.add_argument("--retrain", action="store_true", help="train a new teacher even if the run folder has one")

@@ -86,6 +86,30 @@ def names(text: str) -> list[str]:
     return [n.strip() for n in text.split(",") if n.strip()]
 
 
+def preset_help(distillation: bool = False) -> str:
+    """Help of a ``--preset`` option: every preset's shape and training (and distillation) recipe."""
+    from fuseprune.presets import PRESETS
+
+    presets = [PRESETS.get(name) for name in PRESETS.names()]
+    lines = [p.describe() + (f"; distils {p.distillation.describe()}" if distillation else "") for p in presets]
+    return "model size and its recipes (default: %(default)s). " + ". ".join(lines)
+
+
+def recipe_help(name: str, recipe: str = "training", text: str | None = None) -> str:
+    """Help of an option whose default comes from the preset's ``recipe`` (training or distillation).
+
+    ``text`` says what the option is; by default the help of the LoopConfig field ``name``.
+    """
+    from dataclasses import fields
+
+    from fuseprune.config import LoopConfig
+    from fuseprune.presets import PRESETS
+
+    text = text or next(f.metadata["help"] for f in fields(LoopConfig) if f.name == name)
+    values = ", ".join(f"{p} {getattr(getattr(PRESETS.get(p), recipe), name):g}" for p in PRESETS.names())
+    return f"{text} (default: the preset's {recipe} recipe: {values})"
+
+
 def data_of(bundle: Any, data: str | None) -> str:
     """The data set a command uses: the one given, else the one the model records."""
     from fuseprune.errors import FusepruneError

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from fuseprune.cli.output import RichProgress, data_of, emit, names
+from fuseprune.cli.output import RichProgress, data_of, emit, names, recipe_help
 
 
 def cmd_plan(args: argparse.Namespace) -> None:
@@ -85,13 +85,14 @@ def cmd_distill(args: argparse.Namespace) -> None:
     """Heal a pruned student by distillation from its teacher."""
     from fuseprune.cli.output import table
     from fuseprune.data import load_table
-    from fuseprune.distill import DistillConfig, distill_tabular
+    from fuseprune.distill import distill_tabular
+    from fuseprune.presets import distill_config, preset_of
     from fuseprune.tabular import TabularGPT, split_of
 
     student, teacher = TabularGPT.load(args.student_dir), TabularGPT.load(args.teacher)
     train, _ = split_of(teacher, load_table(data_of(teacher, args.data)))
-    overrides = {k: v for k, v in vars(args).items() if k in _DISTILL_OPTIONS and v is not None}
-    config = DistillConfig(**overrides)
+    overrides = {name: getattr(args, name) for name in (*_DISTILL_OPTIONS, *_RECIPE_OPTIONS)}
+    config = distill_config(preset_of(teacher.model.config, teacher.info.get("preset")), **overrides)
     layer_map = student.info.get("pruning", {}).get("kept_layers") if config.hidden_weight > 0 else None
     healed, history = distill_tabular(student, teacher, train, config, layer_map=layer_map,
                                       checkpoint_dir=args.checkpoint, progress=RichProgress())
@@ -105,7 +106,12 @@ def cmd_distill(args: argparse.Namespace) -> None:
     emit(args, payload, lambda: table("distilled", ["", ""], rows))
 
 
-_DISTILL_OPTIONS = ("alpha", "temperature", "hidden_weight", "hidden_loss", "max_epochs", "learning_rate", "seed")
+_DISTILL_OPTIONS = ("hidden_weight", "hidden_loss", "seed")
+#: Settings whose defaults come from the distillation recipe of the teacher's preset.
+_RECIPE_OPTIONS = ("alpha", "temperature", "max_epochs", "max_minutes", "batch_size", "learning_rate", "weight_decay",
+                   "warmup_fraction", "patience")
+_LOSS_HELP = {"alpha": "weight of the KL term; 1 - alpha weighs the data cross-entropy",
+              "temperature": "softmax temperature T of teacher and student for the KL"}
 
 
 def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
@@ -136,5 +142,9 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--out", required=True, help="model folder to write")
     p.add_argument("--checkpoint", help="folder for resumable checkpoints (resumed if present)")
     for name in _DISTILL_OPTIONS:
-        kind = str if name == "hidden_loss" else int if name in ("max_epochs", "seed") else float
+        kind = str if name == "hidden_loss" else int if name == "seed" else float
         p.add_argument(f"--{name.replace('_', '-')}", type=kind, help=f"see DistillConfig.{name}")
+    for name in _RECIPE_OPTIONS:
+        kind = int if name in ("max_epochs", "batch_size", "patience") else float
+        text = recipe_help(name, "distillation", _LOSS_HELP.get(name))
+        p.add_argument(f"--{name.replace('_', '-')}", type=kind, help=f"{text}; the teacher's preset")

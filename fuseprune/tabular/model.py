@@ -18,32 +18,11 @@ from transformers import GPT2Config, GPT2LMHeadModel
 
 from fuseprune.errors import ModelError, PathNotFoundError
 from fuseprune.files import atomic_directory, write_json_atomic
-from fuseprune.registry import Registry
 from fuseprune.tabular.codec import BOS_ID, EOS_ID, PAD_ID, TableCodec
+from fuseprune.presets import PRESETS, ModelPreset
 
 log = logging.getLogger(__name__)
 INFO_FILE = "fuseprune.json"
-
-
-@dataclass(frozen=True)
-class ModelPreset:
-    """Size of a TabularGPT network."""
-
-    name: str
-    n_layer: int
-    n_head: int
-    n_embd: int
-    dropout: float
-    description: str
-
-
-PRESETS: Registry[ModelPreset] = Registry("model preset")
-for _preset in (
-    ModelPreset("tiny", 2, 2, 32, 0.0, "for tests: trains in seconds"),
-    ModelPreset("default", 6, 4, 128, 0.1, "CPU-friendly: trains on the default data in minutes on two cores"),
-    ModelPreset("seed", 6, 12, 768, 0.1, "the 43M-parameter baseline of the REaLTabFormer compression study"),
-):
-    PRESETS.add(_preset.name, _preset)
 
 
 def build_model(codec: TableCodec, preset: str | ModelPreset = "default", seed: int = 0) -> GPT2LMHeadModel:

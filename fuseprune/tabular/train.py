@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
 import torch
+from torch import nn
 
 from fuseprune.config import LoopConfig
 from fuseprune.data.table import DEFAULT_HOLDOUT, Table, split_frame
@@ -21,18 +24,31 @@ from fuseprune.tabular.model import PRESETS, TabularGPT, build_model
 log = logging.getLogger(__name__)
 
 
+_FROM_PRESET = " (default: the preset's recipe)"
+
+
 @dataclass(frozen=True)
 class TrainConfig(LoopConfig):
-    """How a TabularGPT is trained (the loop settings are :class:`~fuseprune.config.LoopConfig`'s)."""
+    """How a TabularGPT is trained (the loop settings are :class:`~fuseprune.config.LoopConfig`'s).
 
-    preset: str = field(default="default", metadata={"help": "model size: tiny, default or seed"})
-    max_epochs: int = field(default=200, metadata={"help": "upper bound on passes over the training rows"})
-    learning_rate: float = field(default=1e-3, metadata={"help": "peak AdamW learning rate"})
-    patience: int = field(default=10, metadata={"help": "epochs without validation improvement before stopping"})
+    Loop settings left as None are taken from the preset's training recipe
+    (:attr:`~fuseprune.tabular.ModelPreset.training`), so ``TrainConfig(preset="seed")``
+    trains the 43M-parameter model the way that size needs; values given explicitly win.
+    After construction every field holds a concrete value.
+    """
+
+    preset: str = field(default="default", metadata={"help": "model size and training recipe: tiny, default or seed"})
+    max_epochs: int | None = field(default=None, metadata={"help": "upper bound on passes over the training rows" + _FROM_PRESET})
+    batch_size: int | None = field(default=None, metadata={"help": "rows per optimisation step" + _FROM_PRESET})
+    learning_rate: float | None = field(default=None, metadata={"help": "peak AdamW learning rate" + _FROM_PRESET})
+    weight_decay: float | None = field(default=None, metadata={"help": "AdamW weight decay" + _FROM_PRESET})
+    warmup_fraction: float | None = field(default=None, metadata={"help": "fraction of steps with linear warm-up" + _FROM_PRESET})
+    patience: int | None = field(default=None, metadata={"help": "epochs without validation improvement before stopping" + _FROM_PRESET})
+    max_minutes: float | None = field(default=None, metadata={"help": "wall-clock budget in minutes, 0 = none" + _FROM_PRESET})
     seed: int = field(default=0, metadata={"help": "seed of initialisation, shuffling and the validation split"})
 
     def __post_init__(self) -> None:
-        PRESETS.get(self.preset)
+        self._fill(PRESETS.get(self.preset).training)
         super().__post_init__()
 
 
@@ -73,24 +89,18 @@ def _fit(model, fit_ids, val_ids, codec: TableCodec, config: TrainConfig, progre
     steps_per_epoch = math.ceil(len(fit_ids) / config.batch_size)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = _warmup_cosine(optimizer, steps_per_epoch * config.max_epochs, config.warmup_fraction)
-    history, best_state, best = TrainHistory(), None, math.inf
+    history, best_state, best, shown = TrainHistory(), None, math.inf, {}
     start = time.perf_counter()
     progress.start("training", config.max_epochs)
     for epoch in range(config.max_epochs):
-        model.train()
-        for index in torch.randperm(len(fit_ids), generator=generator).split(config.batch_size):
-            batch = fit_ids[index]
-            loss = masked_token_nll(model(input_ids=batch[:, :-1]).logits, batch, codec).mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
+        _train_epoch(model, fit_ids[torch.randperm(len(fit_ids), generator=generator)], codec, config,
+                     (optimizer, scheduler), functools.partial(progress.advance, 0, **shown))
         val = mean_row_nll(model, val_ids, codec)
         history.val_loss.append(val)
         if val < best:
             best, history.best_epoch, best_state = val, epoch, copy.deepcopy(model.state_dict())
-        progress.advance(1, val_loss=val, best=best)
+        shown = {"val_loss": val, "best": best}
+        progress.advance(1, **shown)
         history.stopped = _stop_reason(history, epoch, config, time.perf_counter() - start)
         if history.stopped != "running":
             break
@@ -102,12 +112,37 @@ def _fit(model, fit_ids, val_ids, codec: TableCodec, config: TrainConfig, progre
     return history
 
 
+def _train_epoch(
+    model: nn.Module, shuffled: torch.Tensor, codec: TableCodec, config: TrainConfig,
+    optim: tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler], report: Callable[..., None],
+) -> None:
+    """One pass over ``shuffled`` rows; ``report(step=..., loss=...)`` after every optimisation step."""
+    optimizer, scheduler = optim
+    model.train()
+    batches = shuffled.split(config.batch_size)
+    for step, batch in enumerate(batches, 1):
+        loss = masked_token_nll(model(input_ids=batch[:, :-1]).logits, batch, codec).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        report(step=f"{step}/{len(batches)}", loss=loss.item())
+
+
 def _stop_reason(history: TrainHistory, epoch: int, config: TrainConfig, seconds: float) -> str:
+    """Why training stops after ``epoch`` (0-based), or ``running``.
+
+    The time budget is kept, not overrun: training stops when one more epoch
+    of the mean length so far would end past it.
+    """
     if epoch - history.best_epoch >= config.patience:
         return "early_stopping"
-    if config.max_minutes and seconds >= 60 * config.max_minutes:
+    if epoch + 1 == config.max_epochs:
+        return "max_epochs"
+    if config.max_minutes and seconds * (epoch + 2) / (epoch + 1) > 60 * config.max_minutes:
         return "time_budget"
-    return "max_epochs" if epoch + 1 == config.max_epochs else "running"
+    return "running"
 
 
 def _warmup_cosine(optimizer: torch.optim.Optimizer, total: int, warmup_fraction: float):

@@ -187,3 +187,14 @@ def test_killed_process_resumes_to_the_same_weights(tiny_bundle, pruned, train_r
     distilled = TabularGPT.load(tmp_path / "out")
     assert distilled.info["distill"]["history"]["resumed_at"] == [2]
     assert state_of(distilled.model) == state_of(reference.model)
+
+
+def test_without_a_config_the_recipe_of_the_teachers_preset_is_used(tiny_bundle, pruned, train_rows):
+    from fuseprune.presets import distill_config
+
+    as_seed = TabularGPT(tiny_bundle.model, tiny_bundle.codec, {**tiny_bundle.info, "preset": "seed"})
+    result, history = distill_tabular(pruned(as_seed, [0]), as_seed, train_rows)
+    assert result.info["distill"]["config"] == distill_config("seed").to_dict()
+    assert len(history.val_loss) <= 10  # the seed recipe's max_epochs, not DistillConfig's 50
+    result, _ = distill_tabular(pruned(tiny_bundle, [0]), tiny_bundle, train_rows.iloc[:64])
+    assert result.info["distill"]["config"] == DistillConfig().to_dict()

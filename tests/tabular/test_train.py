@@ -58,3 +58,16 @@ def test_config_round_trips_and_rejects_unknown_keys():
         TrainConfig.from_dict({"presett": "tiny"})
     with pytest.raises(KeyError, match="unknown model preset 'huge'; known: default, seed, tiny."):
         TrainConfig(preset="huge")
+
+
+def test_time_budget_stops_before_an_epoch_that_would_end_past_it():
+    from fuseprune.tabular.train import TrainHistory, _stop_reason
+
+    config = TrainConfig(preset="tiny", max_epochs=10, patience=10, max_minutes=1.0)  # 60 s
+    history = TrainHistory(best_epoch=0)
+    # after epoch e (0-based) at s seconds, one more epoch of the mean length would end at s * (e + 2) / (e + 1)
+    assert _stop_reason(history, 0, config, seconds=25.0) == "running"  # next ends near 50 s
+    assert _stop_reason(history, 2, config, seconds=45.0) == "running"  # 45 * 4 / 3 = 60 s: still within
+    assert _stop_reason(history, 3, config, seconds=50.0) == "time_budget"  # 50 * 5 / 4 = 62.5 s
+    assert _stop_reason(history, 9, config, seconds=50.0) == "max_epochs"
+    assert _stop_reason(history, 3, TrainConfig(preset="tiny", max_minutes=0.0), seconds=1e6) == "running"
