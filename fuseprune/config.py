@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from fuseprune.errors import ConfigError
 
 C = TypeVar("C", bound="ConfigMixin")
+L = TypeVar("L", bound="LoopConfig")
 #: Seeds seed numpy as well as torch, and numpy takes 0 .. 2**32 - 1.
 MAX_SEED = 2**32 - 1
 
@@ -87,3 +88,43 @@ class LoopConfig(ConfigMixin):
         check_range("patience", self.patience, 1, 100_000)
         check_range("max_minutes", self.max_minutes, 0.0, float("inf"))
         check_seed("seed", self.seed)
+
+    @classmethod
+    def from_recipe(cls: type[L], recipe: LoopRecipe, **overrides: Any) -> L:
+        """Build a config from ``recipe``; ``overrides`` that are not None win over it."""
+        chosen = {name: value for name, value in overrides.items() if value is not None}
+        return cls(**{**recipe.to_dict(), **chosen})
+
+    def _fill(self, recipe: LoopRecipe) -> None:
+        """Set every field that is None to the recipe's value (for subclasses with None defaults)."""
+        for name, value in recipe.to_dict().items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
+
+
+@dataclass(frozen=True)
+class LoopRecipe:
+    """The loop settings a model size trains well with: what a preset recommends.
+
+    A config built from a recipe (:meth:`LoopConfig.from_recipe`, or a
+    ``TrainConfig`` whose preset carries one) takes every value the user did not
+    set from it; the ranges are checked by the config.
+    """
+
+    max_epochs: int
+    batch_size: int
+    learning_rate: float
+    weight_decay: float
+    warmup_fraction: float
+    patience: int
+    max_minutes: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the settings as a JSON-ready dict."""
+        return asdict(self)
+
+    def describe(self) -> str:
+        """One line for help texts: ``lr 0.001, batch 64, ...``."""
+        budget = f", at most {self.max_minutes:g} min" if self.max_minutes else ""
+        return (f"at most {self.max_epochs} epochs{budget}, lr {self.learning_rate:g}, batch {self.batch_size}, "
+                f"warm-up {self.warmup_fraction:g}, weight decay {self.weight_decay:g}, patience {self.patience}")

@@ -1,14 +1,17 @@
 """The main job (`fuseprune run`): the whole pipeline on one table, into one run folder.
 
-1. train the teacher (or reuse the one in the run folder if it was trained the same way);
+1. train the teacher with its preset's training recipe (or reuse the one in the
+   run folder if it was trained the same way);
 2. score its layers and plan half of them away with the best available
    strategy: forest fusion fitted on the shipped bank without this data set's
    rows (leave-one-dataset-out), or ``block_influence`` if no bank is usable;
-3. prune the teacher by the plan and heal the student by distillation;
+3. prune the teacher by the plan and heal the student by distillation with the
+   preset's distillation recipe;
 4. evaluate teacher and student on the same holdout rows and compare them.
 
 The run folder holds ``teacher/``, ``plan.json``, ``student/``, ``teacher.json``,
-``student.json`` (evaluation records) and ``summary.json``. It is written as one
+``student.json`` (evaluation records) and ``summary.json`` (which also records
+the wall time of each phase). It is written as one
 unit: the whole folder is built under a hidden temporary name next to it (the
 previous run's teacher hard-linked in, and reused if it matches) and swapped in
 by one atomic exchange at the end. A run that fails or is killed leaves the
@@ -21,18 +24,22 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fuseprune.config import ConfigMixin, check_range, check_seed
 from fuseprune.data import DEFAULT_DATASET, DEFAULT_HOLDOUT, load_table
-from fuseprune.distill import DistillConfig, distill_tabular
+from fuseprune.distill import distill_tabular
 from fuseprune.errors import ConfigError, FusepruneError
 from fuseprune.evaluation import EvalConfig, EvaluationRecord, evaluate
 from fuseprune.files import write_json_atomic
 from fuseprune.jsonsafe import nan_to_none
 from fuseprune.outputs import MODEL, RUN, check_folder, output_folder, written_by_fuseprune
+from fuseprune.presets import distill_config
 from fuseprune.progress import Progress
 from fuseprune.pruning import PrunePlan, Target, make_tabular_plan, prune_tabular
 from fuseprune.tabular import PRESETS, TabularGPT, TrainConfig, split_of
@@ -47,12 +54,14 @@ class RunConfig(ConfigMixin):
     """What the main job does."""
 
     data: str = field(default=DEFAULT_DATASET, metadata={"help": "bundled data set name or CSV path"})
-    preset: str = field(default="default", metadata={"help": "model size preset"})
+    preset: str = field(
+        default="default", metadata={"help": "model size preset; its recipes train the teacher and distil the student"}
+    )
     seed: int = field(default=0, metadata={"help": "training seed"})
     holdout: float = field(default=DEFAULT_HOLDOUT, metadata={"help": "fraction of rows held out for evaluation"})
     split_seed: int = field(default=0, metadata={"help": "seed of the train/holdout split"})
     remove: str = field(default="50%", metadata={"help": "layers to remove: a count or a percentage"})
-    out: str = field(default="runs/default", metadata={"help": "run folder"})
+    out: str = field(default="", metadata={"help": "run folder (empty: runs/PRESET)"})
     retrain: bool = field(default=False, metadata={"help": "train a new teacher even if the run folder has one"})
     delimiter: str = field(default="", metadata={"help": "CSV field delimiter (empty = sniffed)"})
     drop_columns: tuple[str, ...] = field(default=(), metadata={"help": "columns left out of the table"})
@@ -68,6 +77,7 @@ class RunConfig(ConfigMixin):
             raise ConfigError(f"`remove` must be between 1 and {depth - 1} for the {depth}-layer {self.preset!r} "
                               f"preset; got {self.remove!r} ({count} layers).")
         object.__setattr__(self, "drop_columns", tuple(self.drop_columns))
+        object.__setattr__(self, "out", self.out or f"runs/{self.preset}")
 
 
 @dataclass(frozen=True)
@@ -79,13 +89,14 @@ class RunResult:
     plan: PrunePlan
     teacher: EvaluationRecord
     student: EvaluationRecord
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
         return {"folder": str(self.folder), "reused_teacher": self.reused_teacher, "strategy": self.plan.strategy,
                 "removed_layers": list(self.plan.remove), "kept_layers": list(self.plan.kept_layers),
                 "teacher": self.teacher.to_dict(), "student": self.student.to_dict(),
-                "speedup": self.student.rows_per_second / self.teacher.rows_per_second}
+                "speedup": self.student.rows_per_second / self.teacher.rows_per_second, "seconds": dict(self.seconds)}
 
     def __rich__(self) -> Any:
         from rich.table import Table
@@ -93,10 +104,12 @@ class RunResult:
         from fuseprune.evaluation.display import paired_rows
 
         t = self.teacher
+        phases = ", ".join(f"{phase} {seconds:.0f} s" for phase, seconds in self.seconds.items())
         table = Table(title=f"teacher vs pruned + distilled student on {t.data} "
                             f"({self.plan.strategy}: layers {list(self.plan.remove)} removed)",
                       caption=f"mean ± sd over {len(t.seeds)} sampling seeds of {t.n_rows} rows; reference: real "
-                              "rows in the generator's place (real train vs holdout)")
+                              "rows in the generator's place (real train vs holdout)"
+                              + (f"; wall time: {phases}" if phases else ""))
         for column in ("measure", "better", "teacher", "student", "student / teacher", "reference"):
             table.add_column(column, justify="left" if column in ("measure", "better") else "right")
         for row in paired_rows(t, self.student):
@@ -119,25 +132,39 @@ def run_main(config: RunConfig, progress: Progress | None = None, *, overwrite: 
     table = load_table(config.data, config.column_types, delimiter=config.delimiter or None,
                        drop_columns=config.drop_columns)
     with output_folder(target, RUN, overwrite) as folder:
-        if not config.retrain:
-            _link_teacher(target / "teacher", folder / "teacher")
-        teacher, reused = load_or_train(
-            table, TrainConfig(preset=config.preset, seed=config.seed), folder / "teacher",
-            holdout=config.holdout, split_seed=config.split_seed, retrain=config.retrain, progress=progress,
-        )
+        seconds: dict[str, float] = {}
+        with _timed(seconds, "train"):
+            if not config.retrain:
+                _link_teacher(target / "teacher", folder / "teacher")
+            teacher, reused = load_or_train(
+                table, TrainConfig(preset=config.preset, seed=config.seed), folder / "teacher",
+                holdout=config.holdout, split_seed=config.split_seed, retrain=config.retrain, progress=progress,
+            )
         train, holdout = split_of(teacher, table)
-        plan = _plan(teacher, train, table.name, config, progress)
-        plan.save(folder / "plan.json")
-        student, _ = distill_tabular(prune_tabular(teacher, plan), teacher, train, DistillConfig(seed=config.seed),
-                                     layer_map=plan.kept_layers, progress=progress)
-        student.save(folder / "student")
-        records = [evaluate(m, train, holdout, EvalConfig(), data_name=table.name, progress=progress)
-                   for m in (teacher, student)]
-        result = RunResult(Path(config.out), reused, plan, *records)
+        with _timed(seconds, "plan"):
+            plan = _plan(teacher, train, table.name, config, progress)
+            plan.save(folder / "plan.json")
+        with _timed(seconds, "distil"):
+            student, _ = distill_tabular(prune_tabular(teacher, plan), teacher, train,
+                                         distill_config(config.preset, seed=config.seed),
+                                         layer_map=plan.kept_layers, progress=progress)
+            student.save(folder / "student")
+        with _timed(seconds, "evaluate"):
+            records = [evaluate(m, train, holdout, EvalConfig(), data_name=table.name, progress=progress)
+                       for m in (teacher, student)]
+        result = RunResult(Path(config.out), reused, plan, *records, seconds=seconds)
         records[0].save(folder / "teacher.json")
         records[1].save(folder / "student.json")
         write_json_atomic(folder / "summary.json", nan_to_none({**result.to_dict(), "config": asdict(config)}))
     return result
+
+
+@contextmanager
+def _timed(seconds: dict[str, float], phase: str) -> Iterator[None]:
+    """Record the wall time of the ``with`` block as ``seconds[phase]``."""
+    start = time.perf_counter()
+    yield
+    seconds[phase] = time.perf_counter() - start
 
 
 def _link_teacher(previous: Path, new: Path) -> None:

@@ -69,6 +69,8 @@ def test_run_prunes_distills_and_compares_then_reuses_the_teacher(capsys, tmp_pa
     assert all(teacher[name]["reference"] == student[name]["reference"] for name in teacher)
     for name in ("teacher", "student", "plan.json", "teacher.json", "student.json", "summary.json"):
         assert (tmp_path / "run" / name).exists(), name
+    assert list(first["seconds"]) == ["train", "plan", "distil", "evaluate"]  # wall time of each phase
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["seconds"] == first["seconds"]
     code, out, _ = run_cli(capsys, *argv)
     second = json.loads(out)
     assert second["reused_teacher"] is True

@@ -13,6 +13,7 @@ from fuseprune.cli.output import (
     MAX_CALIBRATION_ROWS,
     MAX_EVAL_ROWS,
     MAX_SAMPLE_ROWS,
+    LOOP_TYPES,
     RichProgress,
     add_no_verify,
     add_overwrite,
@@ -23,7 +24,9 @@ from fuseprune.cli.output import (
     names,
     number,
     out,
+    preset_help,
     read_options,
+    recipe_help,
     seed,
     seeds,
     table,
@@ -31,7 +34,8 @@ from fuseprune.cli.output import (
 )
 
 CHUNK_ROWS = 2048  # fuseprune.tabular.stream.CHUNK_ROWS, repeated so --help does not import torch
-PRESET_HELP = "model size: tiny, default or seed (default: %(default)s)"
+#: TrainConfig fields the train command exposes; unset ones come from the preset's training recipe.
+TRAIN_OPTIONS = ("max_epochs", "max_minutes", "batch_size", "learning_rate", "weight_decay", "warmup_fraction", "patience")
 DEFAULT_DATASET = "breast-cancer-wisconsin"
 
 
@@ -71,7 +75,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     from fuseprune.tabular import TrainConfig, train_on_table
 
     check_folder(args.out, MODEL, args.overwrite, option="--out")
-    config = TrainConfig(preset=args.preset, seed=args.seed, max_epochs=args.max_epochs, max_minutes=args.max_minutes)
+    config = TrainConfig(preset=args.preset, seed=args.seed, **{name: getattr(args, name) for name in TRAIN_OPTIONS})
     read = read_options(args)
     data = load_table(args.data, read.column_types, delimiter=read.delimiter, drop_columns=read.drop_columns)
     bundle = train_on_table(data, config, holdout=args.holdout, split_seed=args.split_seed, progress=RichProgress())
@@ -150,6 +154,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     from fuseprune.outputs import RUN, check_folder
     from fuseprune.pipeline import RunConfig, run_main
 
+    args.out = args.out or f"runs/{args.preset}"
     check_folder(args.out, RUN, args.overwrite, option="--out")
     read = read_options(args)
     config = RunConfig(data=args.data, preset=args.preset, seed=args.seed, remove=args.remove, out=args.out,
@@ -168,10 +173,10 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     command("metrics", cmd_metrics, "list the evaluation metrics")
     p = command("train", cmd_train, "train a tabular model on a data set's training split")
     p.add_argument("--data", default=DEFAULT_DATASET, help="bundled data set name or CSV path (default: %(default)s)")
-    p.add_argument("--preset", default="default", help=PRESET_HELP)
+    p.add_argument("--preset", default="default", help=preset_help())
     p.add_argument("--seed", type=seed, default=0, help="seed of initialisation, shuffling and validation split (default: 0)")
-    p.add_argument("--max-epochs", type=integer(1, 100_000), default=200, help="upper bound on passes over the training rows, at most 100,000 (default: 200)")
-    p.add_argument("--max-minutes", type=number(0.0), default=0.0, help="wall-clock budget in minutes, checked after every step (default: 0 = none)")
+    for name in TRAIN_OPTIONS:
+        p.add_argument(f"--{name.replace('_', '-')}", type=LOOP_TYPES[name], help=recipe_help(name))
     p.add_argument("--holdout", type=number(0.0, 1.0, low_open=True), default=0.2, help="fraction of rows held out (default: %(default)s)")
     p.add_argument("--split-seed", type=seed, default=0, help="seed of the train/holdout split (default: %(default)s)")
     add_table_options(p)
@@ -217,9 +222,9 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     add_overwrite(p)
     p = command("run", cmd_run, "the main job: train (or reuse) a teacher, prune half its layers, distill, compare")
     p.add_argument("--data", default=DEFAULT_DATASET, help="bundled data set name or CSV path (default: %(default)s)")
-    p.add_argument("--preset", default="default", help=PRESET_HELP)
+    p.add_argument("--preset", default="default", help=preset_help(distillation=True))
     p.add_argument("--seed", type=seed, default=0, help="training seed (default: %(default)s)")
-    p.add_argument("--out", default="runs/default", help="run folder (default: %(default)s)")
+    p.add_argument("--out", help="run folder (default: runs/PRESET)")
     p.add_argument("--remove", default="50%", help="layers to remove: a count or a percentage (default: 50%%)")
     p.add_argument("--retrain", action="store_true", help="train a new teacher even if the run folder has one")
     add_overwrite(p)

@@ -141,6 +141,38 @@ def names(text: str) -> list[str]:
     return [n.strip() for n in text.split(",") if n.strip()]
 
 
+#: Parsers of the loop settings a preset's recipe fills (the same ranges as LoopConfig's checks).
+LOOP_TYPES: dict[str, Callable[[str], Any]] = {
+    "max_epochs": integer(1, 100_000), "batch_size": integer(1, 1_000_000), "patience": integer(1, 100_000),
+    "learning_rate": number(0.0, 1.0, low_open=True), "weight_decay": number(0.0, 1.0),
+    "warmup_fraction": number(0.0, 1.0), "max_minutes": number(0.0),
+}
+
+
+def preset_help(distillation: bool = False) -> str:
+    """Help of a ``--preset`` option: every preset's shape and training (and distillation) recipe."""
+    from fuseprune.presets import PRESETS
+
+    presets = [PRESETS.get(name) for name in PRESETS.names()]
+    lines = [p.describe() + (f"; distils {p.distillation.describe()}" if distillation else "") for p in presets]
+    return "model size and its recipes (default: %(default)s). " + ". ".join(lines)
+
+
+def recipe_help(name: str, recipe: str = "training", text: str | None = None) -> str:
+    """Help of an option whose default comes from the preset's ``recipe`` (training or distillation).
+
+    ``text`` says what the option is; by default the help of the LoopConfig field ``name``.
+    """
+    from dataclasses import fields
+
+    from fuseprune.config import LoopConfig
+    from fuseprune.presets import PRESETS
+
+    text = text or next(f.metadata["help"] for f in fields(LoopConfig) if f.name == name)
+    values = ", ".join(f"{p} {getattr(getattr(PRESETS.get(p), recipe), name):g}" for p in PRESETS.names())
+    return f"{text} (default: the preset's {recipe} recipe: {values})"
+
+
 def add_no_verify(parser: argparse.ArgumentParser) -> None:
     """Add ``--no-verify``: load model folders without checking their weights checksums."""
     parser.add_argument("--no-verify", action="store_true",

@@ -9,6 +9,7 @@ from typing import Any
 
 from fuseprune.cli.output import (
     MAX_CALIBRATION_ROWS,
+    LOOP_TYPES,
     RichProgress,
     add_no_verify,
     add_overwrite,
@@ -19,6 +20,7 @@ from fuseprune.cli.output import (
     load_model,
     names,
     number,
+    recipe_help,
     seed,
     table_of,
 )
@@ -104,15 +106,17 @@ def cmd_distill(args: argparse.Namespace) -> None:
     from fuseprune.distill import DistillConfig, distill_tabular
     from fuseprune.distill.lineage import teacher_layer_map
     from fuseprune.outputs import CHECKPOINT, MODEL, check_folder
+    from fuseprune.presets import preset_of
     from fuseprune.tabular import split_of
 
     check_apart(out=args.out, checkpoint=args.checkpoint)
     check_folder(args.out, MODEL, args.overwrite, option="--out")
     if args.checkpoint is not None:
         check_folder(args.checkpoint, CHECKPOINT, args.overwrite, option="--checkpoint")
-    overrides = {k: v for k, v in vars(args).items() if k in _DISTILL_OPTIONS and v is not None}
-    config = DistillConfig(**overrides)
     student, teacher = load_model(args.student_dir, args), load_model(args.teacher, args)
+    overrides = {name: getattr(args, name) for name in (*_DISTILL_OPTIONS, *_RECIPE_OPTIONS)}
+    recipe = preset_of(teacher.model.config, teacher.info.get("preset")).distillation
+    config = DistillConfig.from_recipe(recipe, **overrides)
     layer_map = teacher_layer_map(student.info, teacher.model) if config.hidden_weight > 0 else None
     train, _ = split_of(teacher, table_of(teacher, args))
     healed, history = distill_tabular(student, teacher, train, config, layer_map=layer_map,
@@ -127,9 +131,13 @@ def cmd_distill(args: argparse.Namespace) -> None:
     emit(args, payload, lambda: table("distilled", ["", ""], rows))
 
 
-_DISTILL_OPTIONS = ("alpha", "temperature", "hidden_weight", "hidden_loss", "max_epochs", "learning_rate", "seed",
-                    "max_minutes")
-_DISTILL_TYPES = {"hidden_loss": str, "max_epochs": integer(1, 100_000), "seed": seed, "max_minutes": number(0.0)}
+_DISTILL_OPTIONS = ("hidden_weight", "hidden_loss", "seed")
+_DISTILL_TYPES = {"hidden_loss": str, "seed": seed, **LOOP_TYPES}  # the rest: any number, checked by DistillConfig
+#: Settings whose defaults come from the distillation recipe of the teacher's preset.
+_RECIPE_OPTIONS = ("alpha", "temperature", "max_epochs", "max_minutes", "batch_size", "learning_rate", "weight_decay",
+                   "warmup_fraction", "patience")
+_LOSS_HELP = {"alpha": "weight of the KL term; 1 - alpha weighs the data cross-entropy",
+              "temperature": "softmax temperature T of teacher and student for the KL"}
 
 
 def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
@@ -170,3 +178,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     for name in _DISTILL_OPTIONS:
         p.add_argument(f"--{name.replace('_', '-')}", type=_DISTILL_TYPES.get(name, number(-math.inf)),
                        help=f"see DistillConfig.{name}")
+    for name in _RECIPE_OPTIONS:
+        text = recipe_help(name, "distillation", _LOSS_HELP.get(name))
+        p.add_argument(f"--{name.replace('_', '-')}", type=_DISTILL_TYPES.get(name, number(-math.inf)),
+                       help=f"{text}; the teacher's preset")

@@ -26,9 +26,11 @@ Example (tabular)::
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,7 @@ from fuseprune.distill.losses import DistillationLoss
 from fuseprune.distill.step import distill_step
 from fuseprune.errors import ModelError
 from fuseprune.outputs import CHECKPOINT, check_folder, written_by_fuseprune
+from fuseprune.presets import distill_config, preset_of
 from fuseprune.progress import Progress, or_null
 from fuseprune.tabular.interface import Codec
 from fuseprune.tabular.loss import mean_row_nll
@@ -107,7 +110,7 @@ def distill_tabular(
         student: The student (typically the teacher with layers removed).
         teacher: The teacher; never modified.
         train_frame: Training rows; a seeded validation split is carved from them.
-        config: Loss weights and loop settings.
+        config: Loss weights and loop settings (default: the distillation recipe of the teacher's preset).
         layer_map: Teacher layer index of every student layer (needed for hidden alignment).
         checkpoint_dir: Folder of the resumable checkpoint, written after every epoch.
         overwrite: Replace a ``checkpoint_dir`` that is not a checkpoint fuseprune wrote.
@@ -123,7 +126,7 @@ def distill_tabular(
     """
     if checkpoint_dir is not None:
         check_folder(checkpoint_dir, CHECKPOINT, overwrite)
-    config = config or DistillConfig()
+    config = config or distill_config(preset_of(teacher.model.config, teacher.info.get("preset")))
     if student.codec.to_dict() != teacher.codec.to_dict():
         raise ModelError("the teacher's codec differs from the student's; distil a student pruned from this teacher.")
     loss_fn = DistillationLoss(config, layer_map)
@@ -198,15 +201,17 @@ class _Run:
         progress.start("distilling", cfg.max_epochs)
         if done:
             progress.advance(done)
+        shown: dict[str, float] = {}
         for epoch in range(done, cfg.max_epochs if history.stopped == "running" else done):
-            means = self._train_epoch(epoch, deadline)
+            means = self._train_epoch(epoch, deadline, functools.partial(progress.advance, 0, **shown))
             val = mean_row_nll(self.model, self.val_ids, self.codec)
             self._record(epoch, means, val)
             history.seconds = before + time.perf_counter() - started
             history.stopped = _stop_reason(history, epoch, cfg, time.perf_counter() - started)
             if folder is not None:
                 self._save(folder, fingerprint, epoch + 1)
-            progress.advance(1, val_loss=val, kl=means["kl"])
+            shown = {"val_loss": val, "kl": means["kl"]}
+            progress.advance(1, **shown)
             if history.stopped != "running":
                 break
         progress.stop()
@@ -216,14 +221,20 @@ class _Run:
                  history.best_epoch, history.teacher_val_loss, history.stopped)
         return history
 
-    def _train_epoch(self, epoch: int, deadline: float = math.inf) -> dict[str, float]:
-        """One pass over the training rows (cut short once ``deadline`` passes); the mean loss parts."""
+    def _train_epoch(
+        self, epoch: int, deadline: float = math.inf, report: Callable[..., None] = lambda **_: None
+    ) -> dict[str, float]:
+        """One pass over the training rows (cut short once ``deadline`` passes); the mean loss parts.
+
+        ``report(step=..., loss=...)`` is called after every optimisation step (the progress bar's detail).
+        """
         seed, cfg = _epoch_seed(self.config.seed, epoch), self.config
         torch.manual_seed(seed)  # dropout
         order = torch.randperm(len(self.fit_ids), generator=torch.Generator().manual_seed(seed))
         device = next(self.model.parameters()).device
         sums, seen = dict.fromkeys(PARTS, 0.0), 0
-        for index in order.split(cfg.batch_size):
+        batches = order.split(cfg.batch_size)
+        for step, index in enumerate(batches, 1):
             ids = self.fit_ids[index]
             batch = {"input_ids": ids.to(device), "logit_bias": self.codec.logit_bias(ids).to(device)}
             parts = distill_step(self.model, self.teacher, batch, self.loss_fn, self.optimizer, max_grad_norm=1.0)
@@ -231,6 +242,7 @@ class _Run:
             seen += len(index)
             for name in PARTS:
                 sums[name] += parts[name] * len(index)
+            report(step=f"{step}/{len(batches)}", loss=parts["total"])
             if time.perf_counter() >= deadline:
                 break
         return {name: value / max(seen, 1) for name, value in sums.items()}

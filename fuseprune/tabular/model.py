@@ -19,7 +19,7 @@ from fuseprune.errors import ModelError, PathNotFoundError
 from fuseprune.files import write_json_atomic
 from fuseprune.jsonsafe import nan_to_none
 from fuseprune.outputs import MODEL, output_folder
-from fuseprune.registry import Registry
+from fuseprune.presets import PRESETS, ModelPreset
 from fuseprune.tabular.codec import BOS_ID, EOS_ID, PAD_ID, load_codec
 from fuseprune.tabular.folder import (
     check_finite,
@@ -41,27 +41,6 @@ log = logging.getLogger(__name__)
 INFO_FILE = "fuseprune.json"
 #: Key of ``fuseprune.json`` holding the sha256 of every weights file.
 CHECKSUM_KEY = "weights_sha256"
-
-
-@dataclass(frozen=True)
-class ModelPreset:
-    """Size of a TabularGPT network."""
-
-    name: str
-    n_layer: int
-    n_head: int
-    n_embd: int
-    dropout: float
-    description: str
-
-
-PRESETS: Registry[ModelPreset] = Registry("model preset")
-for _preset in (
-    ModelPreset("tiny", 2, 2, 32, 0.0, "for tests: trains in seconds"),
-    ModelPreset("default", 6, 4, 128, 0.1, "CPU-friendly: trains on the default data in minutes on two cores"),
-    ModelPreset("seed", 6, 12, 768, 0.1, "the 43M-parameter baseline of the REaLTabFormer compression study"),
-):
-    PRESETS.add(_preset.name, _preset)
 
 
 def build_model(codec: Codec, preset: str | ModelPreset = "default", seed: int = 0) -> GPT2LMHeadModel:

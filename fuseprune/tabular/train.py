@@ -24,18 +24,31 @@ from fuseprune.tabular.model import PRESETS, TabularGPT, build_model
 log = logging.getLogger(__name__)
 
 
+_FROM_PRESET = " (default: the preset's recipe)"
+
+
 @dataclass(frozen=True)
 class TrainConfig(LoopConfig):
-    """How a TabularGPT is trained (the loop settings are :class:`~fuseprune.config.LoopConfig`'s)."""
+    """How a TabularGPT is trained (the loop settings are :class:`~fuseprune.config.LoopConfig`'s).
 
-    preset: str = field(default="default", metadata={"help": "model size: tiny, default or seed"})
-    max_epochs: int = field(default=200, metadata={"help": "upper bound on passes over the training rows"})
-    learning_rate: float = field(default=1e-3, metadata={"help": "peak AdamW learning rate"})
-    patience: int = field(default=10, metadata={"help": "epochs without validation improvement before stopping"})
+    Loop settings left as None are taken from the preset's training recipe
+    (:attr:`~fuseprune.presets.ModelPreset.training`), so ``TrainConfig(preset="seed")``
+    trains the 43M-parameter model the way that size needs; values given explicitly win.
+    After construction every field holds a concrete value.
+    """
+
+    preset: str = field(default="default", metadata={"help": "model size and training recipe: tiny, default or seed"})
+    max_epochs: int | None = field(default=None, metadata={"help": "upper bound on passes over the training rows" + _FROM_PRESET})  # type: ignore[assignment]
+    batch_size: int | None = field(default=None, metadata={"help": "rows per optimisation step" + _FROM_PRESET})  # type: ignore[assignment]
+    learning_rate: float | None = field(default=None, metadata={"help": "peak AdamW learning rate" + _FROM_PRESET})  # type: ignore[assignment]
+    weight_decay: float | None = field(default=None, metadata={"help": "AdamW weight decay" + _FROM_PRESET})  # type: ignore[assignment]
+    warmup_fraction: float | None = field(default=None, metadata={"help": "fraction of steps with linear warm-up" + _FROM_PRESET})  # type: ignore[assignment]
+    patience: int | None = field(default=None, metadata={"help": "epochs without validation improvement before stopping" + _FROM_PRESET})  # type: ignore[assignment]
+    max_minutes: float | None = field(default=None, metadata={"help": "wall-clock budget in minutes, checked after every step, 0 = none" + _FROM_PRESET})  # type: ignore[assignment]
     seed: int = field(default=0, metadata={"help": "seed of initialisation, shuffling and the validation split"})
 
     def __post_init__(self) -> None:
-        PRESETS.get(self.preset)
+        self._fill(PRESETS.get(self.preset).training)
         super().__post_init__()
 
 
@@ -76,13 +89,14 @@ def _fit(model, fit_ids, val_ids, codec: Codec, config: TrainConfig, progress: P
     steps_per_epoch = math.ceil(len(fit_ids) / config.batch_size)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = _warmup_cosine(optimizer, steps_per_epoch * config.max_epochs, config.warmup_fraction)
-    history, best_state, best = TrainHistory(), None, math.inf
+    history, best_state, best, shown = TrainHistory(), None, math.inf, {}
     start = time.perf_counter()
     deadline = start + 60 * config.max_minutes if config.max_minutes else math.inf
     progress.start("training", config.max_epochs)
     for epoch in range(config.max_epochs):
         model.train()
-        for index in torch.randperm(len(fit_ids), generator=generator).split(config.batch_size):
+        batches = torch.randperm(len(fit_ids), generator=generator).split(config.batch_size)
+        for step, index in enumerate(batches, 1):
             batch = fit_ids[index]
             loss = masked_token_nll(model(input_ids=batch[:, :-1]).logits, batch, codec).mean()
             optimizer.zero_grad(set_to_none=True)
@@ -90,13 +104,15 @@ def _fit(model, fit_ids, val_ids, codec: Codec, config: TrainConfig, progress: P
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             scheduler.step()
+            progress.advance(0, **shown, step=f"{step}/{len(batches)}", loss=loss.item())  # an epoch of `seed` is long
             if time.perf_counter() >= deadline:  # the budget ends mid-epoch: validate what there is, then stop
                 break
         val = mean_row_nll(model, val_ids, codec)
         history.val_loss.append(val)
         if val < best:
             best, history.best_epoch, best_state = val, epoch, copy.deepcopy(model.state_dict())
-        progress.advance(1, val_loss=val, best=best)
+        shown = {"val_loss": val, "best": best}
+        progress.advance(1, **shown)
         history.stopped = _stop_reason(history, epoch, config, time.perf_counter() - start)
         if history.stopped != "running":
             break

@@ -208,3 +208,14 @@ def test_the_time_budget_stops_inside_an_epoch(tiny_bundle, pruned, train_rows, 
     # the session starts at the reading 10: the 30 s budget ends at the reading of 40, after the third step
     assert len(steps) == 3 and history.stopped == "time_budget"
     assert len(history.val_loss) == 1 and history.best_epoch == 0
+
+
+def test_without_a_config_the_recipe_of_the_teachers_preset_is_used(tiny_bundle, pruned, train_rows):
+    from fuseprune.presets import distill_config
+
+    as_seed = TabularGPT(tiny_bundle.model, tiny_bundle.codec, {**tiny_bundle.info, "preset": "seed"})
+    result, history = distill_tabular(pruned(as_seed, [0]), as_seed, train_rows)
+    assert result.info["distill"]["config"] == distill_config("seed").to_dict()
+    assert len(history.val_loss) <= 10  # the seed recipe's max_epochs, not DistillConfig's 50
+    result, _ = distill_tabular(pruned(tiny_bundle, [0]), tiny_bundle, train_rows.iloc[:64])
+    assert result.info["distill"]["config"] == DistillConfig().to_dict()
