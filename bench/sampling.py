@@ -26,7 +26,8 @@ the `seed` teacher's training is bounded by ``--seed-minutes`` (speed does not
 depend on the weights, but REaLTabFormer's sampler rejects invalid rows, so
 the peer needs a trained model), or ``--teacher seed=runs/seed/teacher`` names
 a folder to use (e.g. the teacher of ``fuseprune run --preset seed``). Students are planned (block_influence), pruned
-and distilled for ``--distill-minutes``, and kept under ``--work``.
+and distilled for ``--distill-minutes`` with the preset's distillation recipe, and kept under ``--work``, unless
+``--student seed=runs/seed/student`` names one (the student whose quality ``fuseprune run`` measured).
 
 It refuses to run on a busy machine (load average, or other processes using
 CPU) unless ``--force``, which marks the figures as taken on a busy machine.
@@ -57,8 +58,9 @@ from rich.console import Console
 from transformers import LogitsProcessor, LogitsProcessorList
 
 from fuseprune.data import load_table
-from fuseprune.distill import DistillConfig, distill_tabular
+from fuseprune.distill import distill_tabular
 from fuseprune.files import write_json_atomic
+from fuseprune.presets import distill_config
 from fuseprune.pruning import make_tabular_plan, prune_tabular
 from fuseprune.tabular import TabularGPT, TrainConfig, sampler, split_of
 from fuseprune.tabular.cache import load_or_train, teacher_folder
@@ -181,13 +183,16 @@ def models(args: argparse.Namespace) -> list[Model]:
             folder = Path(args.teacher[preset])
             teacher = TabularGPT.load(folder)
         else:
-            minutes = args.seed_minutes if preset == "seed" else 0.0
+            minutes = args.seed_minutes if preset == "seed" else None  # None: the preset's recipe
             config = TrainConfig(preset=preset, max_epochs=args.train_epochs, max_minutes=minutes)
             folder = teacher_folder(args.teachers, args.data, preset, 0)
             STATUS.log(f"teacher {preset}: {folder} (trained if absent or trained otherwise)")
             teacher, _ = load_or_train(table, config, folder)
         found.append(Model(f"{preset}", teacher, folder))
-        found.append(student(teacher, folder, table, preset, args))
+        if preset in args.student:  # e.g. runs/seed/student, whose quality `fuseprune run` measured
+            found.append(Model(f"{preset} half", TabularGPT.load(args.student[preset]), Path(args.student[preset])))
+        else:
+            found.append(student(teacher, folder, table, preset, args))
     return found
 
 
@@ -205,7 +210,7 @@ def student(teacher: TabularGPT, teacher_dir: Path, table: Any, preset: str, arg
     plan = make_tabular_plan(teacher, train, "block_influence", remove="50%")
     pruned = prune_tabular(teacher, plan)
     if args.distill_minutes > 0:
-        config = DistillConfig(max_minutes=args.distill_minutes, max_epochs=1000)
+        config = distill_config(preset, max_minutes=args.distill_minutes)
         pruned, _ = distill_tabular(pruned, teacher, train, config, layer_map=plan.kept_layers)
     pruned.info["bench_recipe"] = recipe
     pruned.save(folder)
@@ -219,8 +224,10 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--teachers", default="runs/teachers", help="teacher cache: {data}-{preset}-seed0")
     parser.add_argument("--teacher", action="append", default=[], metavar="PRESET=DIR",
                         help="use this model folder as the preset's teacher (e.g. seed=runs/seed/teacher); repeatable")
+    parser.add_argument("--student", action="append", default=[], metavar="PRESET=DIR",
+                        help="use this model folder as the preset's half-depth student (e.g. seed=runs/seed/student)")
     parser.add_argument("--work", type=Path, default=Path("runs/bench-sampling"), help="students and exported models")
-    parser.add_argument("--train-epochs", type=int, default=200, help="teacher training epochs (bounded by patience)")
+    parser.add_argument("--train-epochs", type=int, help="teacher training epochs (default: the preset's recipe)")
     parser.add_argument("--seed-minutes", type=float, default=20.0, help="training budget of the seed teacher")
     parser.add_argument("--distill-minutes", type=float, default=5.0, help="distillation budget of each student")
     parser.add_argument("--rows", type=int, default=2048, help="rows per timed run (ours, batched, peer)")
@@ -242,6 +249,7 @@ def arguments() -> argparse.Namespace:
         args.teachers = str(Path(args.teachers).with_name(Path(args.teachers).name + "-quick"))
     args.presets = [p.strip() for p in args.presets.split(",") if p.strip()]
     args.teacher = dict(item.split("=", 1) for item in args.teacher)
+    args.student = dict(item.split("=", 1) for item in args.student)
     return args
 
 

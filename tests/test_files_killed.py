@@ -137,7 +137,8 @@ def test_a_killed_model_save_leaves_the_old_or_the_new_folder(tiny_bundle, tmp_p
     assert states[final] == "old" and len(states) >= 4  # safetensors, codec, info, then the swap itself
 
 
-VOLATILE = {".fuseprune", "student/.fuseprune", "student/fuseprune.json"}  # timings of the distillation
+# timings of the distillation and of the run's phases
+VOLATILE = {".fuseprune", "student/.fuseprune", "student/fuseprune.json", "summary.json"}
 
 
 @pytest.mark.slow
@@ -164,7 +165,9 @@ def test_a_killed_run_leaves_the_old_or_the_new_run_folder(tmp_path):
             return "absent" if now is None else "old"
         stable = {k: v for k, v in now.items() if k not in VOLATILE}
         if stable == {k: v for k, v in reference["new"].items() if k not in VOLATILE} and set(now) == set(reference["new"]):
-            return "new" if '"tag": "new"' in (target / "student" / "fuseprune.json").read_text() else "mixed"
+            new = ('"tag": "new"' in (target / "student" / "fuseprune.json").read_text()
+                   and '"iris-new"' in (target / "summary.json").read_text())
+            return "new" if new else "mixed"
         return "mixed or absent"
 
     states = kill_everywhere(run_job(teachers["new"], "new"), target, tmp_path / "old" / "run", state, tmp_path,
@@ -194,7 +197,7 @@ def run_job(teacher, tag: str) -> Callable[[], None]:
     def job() -> None:
         with mock.patch.object(pipeline, "load_or_train", load_or_train), \
                 mock.patch.object(pipeline, "evaluate", evaluate), \
-                mock.patch.object(pipeline, "DistillConfig", lambda seed: DistillConfig(seed=seed, max_epochs=1)):
+                mock.patch.object(pipeline, "distill_config", lambda preset, seed: DistillConfig(seed=seed, max_epochs=1)):
             pipeline.run_main(pipeline.RunConfig(data="iris", preset="tiny", remove="1", out="run"))
 
     return job
