@@ -32,10 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from fuseprune.config import ConfigMixin, check_range, check_seed
-from fuseprune.data import DEFAULT_DATASET, DEFAULT_HOLDOUT, load_table
+from fuseprune.data import DEFAULT_DATASET, DEFAULT_HOLDOUT, Table, load_table
+from fuseprune.data.catalog import target_of
 from fuseprune.distill import distill_tabular
 from fuseprune.errors import ConfigError, FusepruneError
-from fuseprune.evaluation import EvalConfig, EvaluationRecord, evaluate
+from fuseprune.evaluation import EvalConfig, EvaluationRecord, RealRows, evaluate, select_metrics
+from fuseprune.evaluation.metric import resolve_metrics
 from fuseprune.files import write_json_atomic
 from fuseprune.jsonsafe import nan_to_none
 from fuseprune.outputs import MODEL, RUN, check_folder, output_folder, written_by_fuseprune
@@ -66,6 +68,8 @@ class RunConfig(ConfigMixin):
     delimiter: str = field(default="", metadata={"help": "CSV field delimiter (empty = sniffed)"})
     drop_columns: tuple[str, ...] = field(default=(), metadata={"help": "columns left out of the table"})
     column_types: dict[str, str] = field(default_factory=dict, metadata={"help": "declared column kinds"})
+    metrics: tuple[str, ...] = field(default=("default",), metadata={"help": "evaluation metrics (`default`, `all`, names)"})
+    target: str = field(default="", metadata={"help": "column utility predicts (empty = the data set's own, if any)"})
 
     def __post_init__(self) -> None:
         check_range("holdout", self.holdout, 0.0, 1.0, low_open=True)
@@ -77,6 +81,8 @@ class RunConfig(ConfigMixin):
             raise ConfigError(f"`remove` must be between 1 and {depth - 1} for the {depth}-layer {self.preset!r} "
                               f"preset; got {self.remove!r} ({count} layers).")
         object.__setattr__(self, "drop_columns", tuple(self.drop_columns))
+        object.__setattr__(self, "metrics", tuple(self.metrics))
+        resolve_metrics(self.metrics)  # an unknown name is refused before any work
         object.__setattr__(self, "out", self.out or f"runs/{self.preset}")
 
 
@@ -131,6 +137,8 @@ def run_main(config: RunConfig, progress: Progress | None = None, *, overwrite: 
     target = check_folder(config.out, RUN, overwrite)
     table = load_table(config.data, config.column_types, delimiter=config.delimiter or None,
                        drop_columns=config.drop_columns)
+    scoring = EvalConfig(metrics=config.metrics, target=config.target)
+    _check_metrics(table, scoring)
     with output_folder(target, RUN, overwrite) as folder:
         seconds: dict[str, float] = {}
         with _timed(seconds, "train"):
@@ -150,13 +158,19 @@ def run_main(config: RunConfig, progress: Progress | None = None, *, overwrite: 
                                          layer_map=plan.kept_layers, progress=progress)
             student.save(folder / "student")
         with _timed(seconds, "evaluate"):
-            records = [evaluate(m, train, holdout, EvalConfig(), data_name=table.name, progress=progress)
+            records = [evaluate(m, train, holdout, scoring, data_name=table.name, progress=progress)
                        for m in (teacher, student)]
         result = RunResult(Path(config.out), reused, plan, *records, seconds=seconds)
         records[0].save(folder / "teacher.json")
         records[1].save(folder / "student.json")
         write_json_atomic(folder / "summary.json", nan_to_none({**result.to_dict(), "config": asdict(config)}))
     return result
+
+
+def _check_metrics(table: Table, scoring: EvalConfig) -> None:
+    """Refuse a metric set the table cannot be scored with (e.g. a missing or one-class target) before any work."""
+    target = scoring.target or target_of(table.name) or None
+    select_metrics(scoring.metrics, RealRows(table.frame, table.frame, table.kinds, target))
 
 
 @contextmanager

@@ -71,10 +71,11 @@ def test_run_prunes_distills_and_compares_then_reuses_the_teacher(capsys, tmp_pa
         assert (tmp_path / "run" / name).exists(), name
     assert list(first["seconds"]) == ["train", "plan", "distil", "evaluate"]  # wall time of each phase
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["seconds"] == first["seconds"]
-    code, out, _ = run_cli(capsys, *argv)
+    code, out, _ = run_cli(capsys, *argv, "--metrics", "correlation")
     second = json.loads(out)
-    assert second["reused_teacher"] is True
+    assert second["reused_teacher"] is True  # the metric set does not change the teacher
     assert second["teacher"]["holdout_nll"] == first["teacher"]["holdout_nll"]
+    assert set(second["student"]["metrics"]) == {"corr_mae", "corr_frobenius"} and second["student"]["quality"] is None
 
 
 def test_score_prints_every_signal_and_writes_the_table(capsys, tmp_path, tiny_model_dir):

@@ -159,7 +159,8 @@ def cmd_run(args: argparse.Namespace) -> None:
     read = read_options(args)
     config = RunConfig(data=args.data, preset=args.preset, seed=args.seed, remove=args.remove, out=args.out,
                        retrain=args.retrain, delimiter=read.delimiter or "", drop_columns=read.drop_columns,
-                       column_types=dict(read.column_types))
+                       column_types=dict(read.column_types), metrics=tuple(names(args.metrics)),
+                       target=args.target or "")
     result = run_main(config, progress=RichProgress(), overwrite=args.overwrite)
     emit(args, {**result.to_dict(), "config": asdict(config)}, lambda: result)
     if not args.json:
@@ -227,5 +228,10 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--out", help="run folder (default: runs/PRESET)")
     p.add_argument("--remove", default="50%", help="layers to remove: a count or a percentage (default: 50%%)")
     p.add_argument("--retrain", action="store_true", help="train a new teacher even if the run folder has one")
+    p.add_argument("--metrics", default="default",
+                   help="metrics teacher and student are evaluated with, comma-separated, `default` (fast) or `all`; "
+                        "`fuseprune metrics` lists them (default: %(default)s)")
+    p.add_argument("--target", help="column the utility metric predicts (default: the bundled data set's own; "
+                                    "required for utility on a CSV)")
     add_overwrite(p)
     add_table_options(p)

@@ -40,3 +40,16 @@ def test_utility_of_a_target_the_grid_cannot_know(refused, tmp_path, wisconsin):
     wisconsin.frame.to_csv(csv, index=False)
     refused(["compare", "--datasets", f"iris,{csv}", "--metrics", "utility", "--out", tmp_path / "cmp"], tmp_path,
             "the utility metric needs a prediction target, which only bundled data sets name")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "--data", "iris", "--preset", "tiny", "--metrics", "quality,nonsense", "--out", "{tmp}/run"],
+         "unknown metric 'nonsense'"),
+        (["run", "--data", "iris", "--preset", "tiny", "--target", "no_such_column", "--out", "{tmp}/run"],
+         "no_such_column"),
+    ],
+)
+def test_run_refuses_a_bad_metric_or_target_before_training(refused, tmp_path, argv, message):
+    refused([a.format(tmp=tmp_path) for a in argv], tmp_path, message)
