@@ -16,12 +16,18 @@ FIXTURE_RTF := tests/fixtures/rtf-titanic
 
 .PHONY: run test install clean peer bench-peer fixture-rtf
 
+# pip's and setuptools' chatter (notices about the machine's index settings, the editable-install
+# advice) goes to $(INSTALL_LOG), shown in full only if a step fails.
+INSTALL_LOG := $(VENV)/install.log
+PIP_QUIET = > $(INSTALL_LOG) 2>&1 || { cat $(INSTALL_LOG); exit 1; }
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet -e ".[test,ray]"
-	touch $(STAMP)
+	@echo "installing pip, $(TORCH_SPEC) and fuseprune with its test and ray extras into $(VENV) (log: $(INSTALL_LOG))"
+	@$(BIN)/python -m pip install --quiet --upgrade pip $(PIP_QUIET)
+	@$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)" $(PIP_QUIET)
+	@$(BIN)/python -m pip install --quiet -e ".[test,ray]" $(PIP_QUIET)
+	@touch $(STAMP)
 
 install: $(STAMP)
 
