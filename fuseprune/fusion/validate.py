@@ -17,10 +17,10 @@ import pandas as pd
 
 from fuseprune.errors import DataError
 from fuseprune.fusion.bank import TARGET, FusionBank, spearman
-from fuseprune.fusion.forest import ForestFusion
-from fuseprune.fusion.linear import LinearFusion
+from fuseprune.fusion.strategy import FUSION_STRATEGIES, ForestFusionStrategy, LinearFusionStrategy
 
-FUSIONS = {"fusion-lr": LinearFusion, "fusion-rf": ForestFusion}
+#: Strategy name -> the estimator it fits, for every fusion strategy.
+FUSIONS = {strategy.name: strategy.estimator for strategy in FUSION_STRATEGIES}
 
 
 @dataclass(frozen=True)
@@ -37,16 +37,17 @@ class ValidationResult:
 
     def summary(self) -> dict[str, Any]:
         """Headline figures: mean Spearman of forest, linear, random, the average and the best single signal."""
+        forest, linear = ForestFusionStrategy.name, LinearFusionStrategy.name
         means = self.pivot()["mean"]
         singles = means.drop(index=[*FUSIONS, "random"], errors="ignore")
         wide = self.pivot()
         per_dataset_best = wide.drop(index=[*FUSIONS, "random"], errors="ignore").drop(columns="mean")
-        rf = wide.loc["fusion-rf"].drop("mean")
+        rf = wide.loc[forest].drop("mean")
         return {
-            "fusion-rf": float(means["fusion-rf"]), "fusion-lr": float(means["fusion-lr"]),
+            forest: float(means[forest]), linear: float(means[linear]),
             "random": float(means["random"]), "average_single_signal": float(singles.mean()),
             "best_single_signal": str(singles.idxmax()), "best_single_signal_spearman": float(singles.max()),
-            "fusion-rf_beats_best_single_on": [d for d in rf.index if rf[d] > per_dataset_best[d].max()],
+            f"{forest}_beats_best_single_on": [d for d in rf.index if rf[d] > per_dataset_best[d].max()],
         }
 
     def __rich__(self) -> Any:
