@@ -22,7 +22,7 @@ WEIGHTS = [0.9, 0.1, 0.5, 0.3, 0.7, 0.2]
 
 def by_weight(model, removed, kept):
     """Keep score of a toy block = its hand-set weight, so every layer keeps its score as the model shrinks."""
-    return Ranking(keep=tuple(float(block.linear.weight[0, 0]) for block in model.blocks))
+    return Ranking(keep=tuple(float(block.linear.weight[0, 0].detach()) for block in model.blocks))
 
 
 def path(model, **options):
@@ -33,7 +33,7 @@ def test_the_lowest_keep_score_goes_first_and_positions_map_back_to_original_lay
     model = make_toy([torch.eye(4) * w for w in WEIGHTS])
     # 0.1 (layer 1), 0.2 (5), 0.3 (3), 0.5 (2), 0.7 (4); layer 0 (0.9) is left
     assert path(model) == [((), 1), ((1,), 5), ((1, 5), 3), ((1, 5, 3), 2), ((1, 5, 3, 2), 4), ((1, 5, 3, 2, 4), None)]
-    assert len(model.blocks) == 6 and float(model.blocks[1].linear.weight[0, 0]) == pytest.approx(0.1)  # untouched
+    assert len(model.blocks) == 6 and float(model.blocks[1].linear.weight[0, 0].detach()) == pytest.approx(0.1)  # untouched
 
 
 def test_ties_go_to_the_later_layer(make_toy):
