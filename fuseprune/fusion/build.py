@@ -20,9 +20,9 @@ import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
-from torch import nn
 
 from fuseprune.config import ConfigMixin, check_range
 from fuseprune.data import load_table
@@ -131,7 +131,7 @@ def oracle_path_rows(dataset: str, seed: int, config: BankConfig) -> pd.DataFram
     loss_fn, total = tabular_loss_fn(teacher.codec), teacher.model.config.n_layer
     frames: list[pd.DataFrame] = []
 
-    def measure(model: nn.Module, removed: tuple[int, ...], kept: tuple[int, ...]) -> Ranking:
+    def measure(model: Any, removed: tuple[int, ...], kept: tuple[int, ...]) -> Ranking:
         """Score the state, measure each layer's impact, record the state's rows; rank by the impact."""
         state = TabularGPT(model, teacher.codec)
         scores = score_tabular(state, train, None, n_rows=config.calibration_rows, seed=seed)

@@ -17,7 +17,11 @@ import pandas as pd
 
 from fuseprune.errors import DataError
 from fuseprune.fusion.bank import TARGET, FusionBank, spearman
-from fuseprune.fusion.strategy import FUSION_STRATEGIES, ForestFusionStrategy, LinearFusionStrategy
+from fuseprune.fusion.strategy import (
+    FUSION_STRATEGIES,
+    ForestFusionStrategy,
+    LinearFusionStrategy,
+)
 from fuseprune.pruning.targets import removal_ranking
 
 #: Strategy name -> the estimator it fits, for every fusion strategy.
