@@ -233,7 +233,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=2048, help="rows per timed run (ours, batched, peer)")
     parser.add_argument("--row-rows", type=int, default=64, help="rows per timed run of row-by-row generate")
     parser.add_argument("--batch-size", type=int, default=0, help="0 = the sampler's default for each model")
-    parser.add_argument("--peer-batch", type=int, default=0, help="REaLTabFormer's gen_batch (0 = its own default)")
+    parser.add_argument("--peer-batch", type=int, default=0, help="REaLTabFormer's gen_batch (0 = peer_sample.py's 512; REaLTabFormer's own default is 128)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--mm-repeats", type=int, default=7, help="timed runs of each matmul rate (best is kept)")
