@@ -16,10 +16,20 @@ from typing import Any
 import pandas as pd
 
 from fuseprune.progress import Progress
-from fuseprune.pruning import PlanConfig, PrunePlan, Strategy, apply_plan, make_plan_from_config
+from fuseprune.pruning import (
+    PlanConfig,
+    PrunePlan,
+    Strategy,
+    apply_plan,
+    make_plan_from_config,
+)
 from fuseprune.tabular.loss import tabular_loss_fn
 from fuseprune.tabular.model import TabularGPT
-from fuseprune.tabular.scoring import DEFAULT_CALIBRATION_BATCH, DEFAULT_CALIBRATION_ROWS, calibration_batches
+from fuseprune.tabular.scoring import (
+    DEFAULT_CALIBRATION_BATCH,
+    DEFAULT_CALIBRATION_ROWS,
+    calibration_batches,
+)
 
 
 def make_tabular_plan(
