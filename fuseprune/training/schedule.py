@@ -7,7 +7,9 @@ import math
 import torch
 
 
-def warmup_cosine(optimizer: torch.optim.Optimizer, total: int, warmup_fraction: float) -> torch.optim.lr_scheduler.LambdaLR:
+def warmup_cosine(
+    optimizer: torch.optim.Optimizer, total: int, warmup_fraction: float
+) -> torch.optim.lr_scheduler.LambdaLR:
     """Linear warm-up over ``warmup_fraction`` of ``total`` steps (at least one), then cosine decay to 0.
 
     Step ``s`` of the warm-up runs at ``(s + 1) / warmup`` of the peak rate;
