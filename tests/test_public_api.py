@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import fuseprune
+import fuseprune.compare
 import fuseprune.tabular
 
 ROOT = Path(fuseprune.__file__).resolve().parents[1]
@@ -51,7 +52,7 @@ def _type_checking_imports(path: Path) -> dict[str, str]:
     return found
 
 
-@pytest.mark.parametrize("package", [fuseprune, fuseprune.tabular])
+@pytest.mark.parametrize("package", [fuseprune, fuseprune.tabular, fuseprune.compare])
 def test_every_lazy_export_is_declared_for_type_checkers_and_listed(package):
     assert _type_checking_imports(Path(package.__file__)) == package._EXPORTS
     assert set(package._EXPORTS) <= set(package.__all__) == set(dir(package))
