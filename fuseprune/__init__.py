@@ -22,8 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fuseprune.lazy import lazy_exports
-
-__version__ = "0.1.0"
+from fuseprune.version import __version__
 
 if TYPE_CHECKING:
     from fuseprune.distill import DistillationCallback as DistillationCallback

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from types import SimpleNamespace
+
 import pytest
 import torch
 from torch import nn
@@ -95,15 +98,8 @@ def test_progress_shows_each_step_then_each_epoch():
 
 
 def test_the_time_budget_stops_mid_epoch(monkeypatch):
-    class Clock:  # every reading is 10 s after the previous one
-        now = 0.0
-
-        def perf_counter(self) -> float:
-            self.now += 10.0
-            return self.now
-
-    steps = []
-    monkeypatch.setattr(loop_module, "time", Clock())
+    steps, readings = [], itertools.count(10.0, 10.0)  # every clock reading is 10 s after the previous one
+    monkeypatch.setattr(loop_module, "time", SimpleNamespace(perf_counter=lambda: next(readings)))
     model = toy()
     loop = make_loop(model, LoopConfig(max_epochs=5, batch_size=8, max_minutes=0.5))  # 5 steps an epoch
     real = loop.step
