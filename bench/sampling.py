@@ -58,11 +58,17 @@ from rich.console import Console
 from transformers import LogitsProcessor, LogitsProcessorList
 
 from fuseprune.data import load_table
-from fuseprune.distill import distill_tabular
 from fuseprune.files import write_json_atomic
 from fuseprune.presets import distill_config
-from fuseprune.pruning import make_tabular_plan, prune_tabular
-from fuseprune.tabular import TabularGPT, TrainConfig, sampler, split_of
+from fuseprune.tabular import (
+    TabularGPT,
+    TrainConfig,
+    distill_tabular,
+    make_tabular_plan,
+    prune_tabular,
+    sampler,
+    split_of,
+)
 from fuseprune.tabular.cache import load_or_train, teacher_folder
 from fuseprune.tabular.codec import BOS_ID
 from fuseprune.tabular.interface import Codec
