@@ -34,11 +34,18 @@ from rich.console import Console
 from rich.table import Table
 
 from fuseprune.data import load_table
-from fuseprune.distill import DistillConfig, distill_tabular
-from fuseprune.evaluation import EvalConfig, EvaluationRecord, evaluate
+from fuseprune.distill import DistillConfig
 from fuseprune.files import write_json_atomic
-from fuseprune.pruning import make_tabular_plan, prune_tabular
-from fuseprune.tabular import TrainConfig, split_of
+from fuseprune.tabular import (
+    EvalConfig,
+    EvaluationRecord,
+    TrainConfig,
+    distill_tabular,
+    evaluate,
+    make_tabular_plan,
+    prune_tabular,
+    split_of,
+)
 from fuseprune.tabular.cache import load_or_train, teacher_folder
 
 DATA = "breast-cancer-wisconsin,health-insurance"

@@ -38,13 +38,11 @@ from rich.table import Table  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from fuseprune.data import DATASETS, load_table  # noqa: E402
-from fuseprune.distill import DistillConfig, distill_tabular  # noqa: E402
+from fuseprune.distill import DistillConfig  # noqa: E402
 from fuseprune.evaluation import (  # noqa: E402
     METRICS,
-    EvalConfig,
     RealRows,
     default_metrics,
-    evaluate,
     score_samples,
     select_metrics,
     suite,
@@ -53,8 +51,17 @@ from fuseprune.evaluation import (  # noqa: E402
 from fuseprune.evaluation.display import figure_label, spread  # noqa: E402
 from fuseprune.files import write_json_atomic  # noqa: E402
 from fuseprune.pipeline import run_strategy  # noqa: E402
-from fuseprune.pruning import make_tabular_plan, prune_tabular  # noqa: E402
-from fuseprune.tabular import TabularGPT, TrainConfig, sample_rows, split_of  # noqa: E402
+from fuseprune.tabular import (  # noqa: E402
+    EvalConfig,
+    TabularGPT,
+    TrainConfig,
+    distill_tabular,
+    evaluate,
+    make_tabular_plan,
+    prune_tabular,
+    sample_rows,
+    split_of,
+)
 from fuseprune.tabular.cache import load_or_train, teacher_folder  # noqa: E402
 
 COST_DATA = "breast-cancer-wisconsin"

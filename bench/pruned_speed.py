@@ -20,9 +20,9 @@ from common import quiet, teacher
 from rich.console import Console
 from rich.table import Table
 
-from fuseprune.evaluation import saved_bytes
 from fuseprune.pruning import remove_layers
 from fuseprune.tabular import TabularGPT, sample_ids
+from fuseprune.tabular.evaluation import saved_bytes
 
 
 def main() -> None:

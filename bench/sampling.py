@@ -58,11 +58,17 @@ from rich.console import Console
 from transformers import LogitsProcessor, LogitsProcessorList
 
 from fuseprune.data import load_table
-from fuseprune.distill import distill_tabular
 from fuseprune.files import write_json_atomic
 from fuseprune.presets import distill_config
-from fuseprune.pruning import make_tabular_plan, prune_tabular
-from fuseprune.tabular import TabularGPT, TrainConfig, sampler, split_of
+from fuseprune.tabular import (
+    TabularGPT,
+    TrainConfig,
+    distill_tabular,
+    make_tabular_plan,
+    prune_tabular,
+    sampler,
+    split_of,
+)
 from fuseprune.tabular.cache import load_or_train, teacher_folder
 from fuseprune.tabular.codec import BOS_ID
 from fuseprune.tabular.interface import Codec
@@ -233,7 +239,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=2048, help="rows per timed run (ours, batched, peer)")
     parser.add_argument("--row-rows", type=int, default=64, help="rows per timed run of row-by-row generate")
     parser.add_argument("--batch-size", type=int, default=0, help="0 = the sampler's default for each model")
-    parser.add_argument("--peer-batch", type=int, default=0, help="REaLTabFormer's gen_batch (0 = its own default)")
+    parser.add_argument("--peer-batch", type=int, default=0, help="REaLTabFormer's gen_batch (0 = peer_sample.py's 512; REaLTabFormer's own default is 128)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--mm-repeats", type=int, default=7, help="timed runs of each matmul rate (best is kept)")

@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 from fuseprune.data import load_table
-from fuseprune.scoring import SIGNALS, calibration_batches, score_tabular
-from fuseprune.tabular import split_of, tabular_loss_fn
+from fuseprune.scoring import SIGNALS
+from fuseprune.tabular import calibration_batches, score_tabular, split_of, tabular_loss_fn
 
 
 def main() -> None:

@@ -16,8 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fuseprune.data import load_table
-from fuseprune.evaluation import EvalConfig, evaluate
-from fuseprune.tabular import TrainConfig, split_of, train_on_table
+from fuseprune.tabular import EvalConfig, TrainConfig, evaluate, split_of, train_on_table
 
 
 def main() -> None:

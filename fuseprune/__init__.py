@@ -1,73 +1,99 @@
-"""fuseprune: layer pruning with fused importance signals for tabular transformers.
+"""fuseprune: layer pruning with fused importance signals, for any transformers model.
 
-The public API, stage by stage (imported lazily, so ``import fuseprune`` is quick):
+The top level is the engine, stage by stage (imported lazily, so ``import fuseprune`` is quick):
 
-- data: :func:`load_table`, :data:`DATASETS`
-- tabular model: :class:`TableCodec`, :class:`TabularGPT`, :func:`train_on_table`, :func:`sample_rows`,
-  :func:`sample_to_file` (:class:`ScaleConfig`)
-- REaLTabFormer models: :func:`import_realtabformer`, :func:`export_realtabformer`
-- scoring: :func:`score_layers`, :func:`score_tabular`, :class:`ScoreTable`
-- fusion: :class:`FusionBank`, :class:`LinearFusion`, :class:`ForestFusion`, :func:`validate`
-- pruning: :func:`make_plan`, :func:`make_tabular_plan`, :class:`PrunePlan`, :func:`apply_plan`, :func:`prune_tabular`
-- distillation: :class:`DistillationLoss`, :func:`distill_step`, :func:`distill_tabular`, :class:`DistillationCallback`
-- evaluation: :func:`evaluate`, :class:`EvaluationRecord`
-- comparisons: :class:`GridConfig`, :func:`run_grid`, :func:`write_report`
+- score: :func:`score_layers` -> :class:`ScoreTable`
+- plan: :func:`make_plan` -> :class:`PrunePlan` (fusion: :class:`FusionBank`, :class:`LinearFusion`,
+  :class:`ForestFusion`)
+- apply: :func:`apply_plan`
+- distill: :class:`DistillationLoss` (:class:`DistillConfig`), :func:`distill_model`, :func:`distill_step`,
+  :class:`DistillationCallback`
+- extend: :class:`Signal` and :func:`register_signal` (reads a :class:`LayerTrace`);
+  :class:`Strategy` and :func:`register_strategy` (returns a :class:`Ranking` given a :class:`RankContext`)
+
+The apps are namespaces of their own: :mod:`fuseprune.tabular` (the GPT-2 row
+generator: train, sample, score/plan/prune/distil/evaluate a TabularGPT,
+REaLTabFormer import and export, fusion banks) and :mod:`fuseprune.compare`
+(strategy comparison grids and their reports). Data sets: :mod:`fuseprune.data`.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from fuseprune.lazy import lazy_exports
+from fuseprune.version import __version__
+
+if TYPE_CHECKING:
+    from fuseprune.distill import DistillationCallback as DistillationCallback
+    from fuseprune.distill import DistillationLoss as DistillationLoss
+    from fuseprune.distill import DistillConfig as DistillConfig
+    from fuseprune.distill import distill_model as distill_model
+    from fuseprune.distill import distill_step as distill_step
+    from fuseprune.errors import FusepruneError as FusepruneError
+    from fuseprune.fusion import ForestFusion as ForestFusion
+    from fuseprune.fusion import FusionBank as FusionBank
+    from fuseprune.fusion import LinearFusion as LinearFusion
+    from fuseprune.pruning import PrunePlan as PrunePlan
+    from fuseprune.pruning import RankContext as RankContext
+    from fuseprune.pruning import Ranking as Ranking
+    from fuseprune.pruning import Strategy as Strategy
+    from fuseprune.pruning import apply_plan as apply_plan
+    from fuseprune.pruning import make_plan as make_plan
+    from fuseprune.pruning import register_strategy as register_strategy
+    from fuseprune.scoring import LayerTrace as LayerTrace
+    from fuseprune.scoring import ScoreTable as ScoreTable
+    from fuseprune.scoring import Signal as Signal
+    from fuseprune.scoring import register_signal as register_signal
+    from fuseprune.scoring import score_layers as score_layers
 
 _EXPORTS = {
-    "DATASETS": "fuseprune.data",
     "DistillConfig": "fuseprune.distill",
     "DistillationCallback": "fuseprune.distill",
     "DistillationLoss": "fuseprune.distill",
-    "EvalConfig": "fuseprune.evaluation",
-    "EvaluationRecord": "fuseprune.evaluation",
     "ForestFusion": "fuseprune.fusion",
     "FusepruneError": "fuseprune.errors",
-    "GridConfig": "fuseprune.compare",
     "FusionBank": "fuseprune.fusion",
+    "LayerTrace": "fuseprune.scoring",
     "LinearFusion": "fuseprune.fusion",
     "PrunePlan": "fuseprune.pruning",
-    "ScaleConfig": "fuseprune.tabular",
+    "RankContext": "fuseprune.pruning",
+    "Ranking": "fuseprune.pruning",
     "ScoreTable": "fuseprune.scoring",
-    "Table": "fuseprune.data",
-    "TableCodec": "fuseprune.tabular",
-    "TabularGPT": "fuseprune.tabular",
-    "TrainConfig": "fuseprune.tabular",
+    "Signal": "fuseprune.scoring",
+    "Strategy": "fuseprune.pruning",
     "apply_plan": "fuseprune.pruning",
+    "distill_model": "fuseprune.distill",
     "distill_step": "fuseprune.distill",
-    "distill_tabular": "fuseprune.distill",
-    "evaluate": "fuseprune.evaluation",
-    "export_realtabformer": "fuseprune.tabular.realtabformer",
-    "import_realtabformer": "fuseprune.tabular.realtabformer",
-    "load_table": "fuseprune.data",
     "make_plan": "fuseprune.pruning",
-    "make_tabular_plan": "fuseprune.pruning",
-    "prune_tabular": "fuseprune.pruning",
-    "run_grid": "fuseprune.compare",
-    "sample_rows": "fuseprune.tabular",
-    "sample_to_file": "fuseprune.tabular",
+    "register_signal": "fuseprune.scoring",
+    "register_strategy": "fuseprune.pruning",
     "score_layers": "fuseprune.scoring",
-    "score_tabular": "fuseprune.scoring",
-    "train_on_table": "fuseprune.tabular",
-    "validate": "fuseprune.fusion",
-    "write_report": "fuseprune.compare.report",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "DistillConfig",
+    "DistillationCallback",
+    "DistillationLoss",
+    "ForestFusion",
+    "FusepruneError",
+    "FusionBank",
+    "LayerTrace",
+    "LinearFusion",
+    "PrunePlan",
+    "RankContext",
+    "Ranking",
+    "ScoreTable",
+    "Signal",
+    "Strategy",
+    "__version__",
+    "apply_plan",
+    "distill_model",
+    "distill_step",
+    "make_plan",
+    "register_signal",
+    "register_strategy",
+    "score_layers",
+]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'fuseprune' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)

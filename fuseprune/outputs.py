@@ -41,7 +41,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from fuseprune import __version__
+from fuseprune.version import __version__
 from fuseprune.errors import OutputError
 from fuseprune.files import (
     atomic_directory,

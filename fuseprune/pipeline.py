@@ -34,26 +34,20 @@ from typing import Any
 from fuseprune.config import ConfigMixin, check_range, check_seed
 from fuseprune.data import DEFAULT_DATASET, DEFAULT_HOLDOUT, Table, load_table
 from fuseprune.data.catalog import target_of
-from fuseprune.distill import distill_tabular
 from fuseprune.errors import ConfigError, FusepruneError
-from fuseprune.evaluation import EvalConfig, EvaluationRecord, RealRows, evaluate, select_metrics
+from fuseprune.evaluation import RealRows, select_metrics
 from fuseprune.evaluation.metric import resolve_metrics
 from fuseprune.files import write_json_atomic
 from fuseprune.jsonsafe import nan_to_none
 from fuseprune.outputs import MODEL, RUN, check_folder, output_folder, written_by_fuseprune
 from fuseprune.presets import distill_config
 from fuseprune.progress import Progress
-from fuseprune.pruning import (
-    PrunePlan,
-    Strategy,
-    Target,
-    applicable_options,
-    get_strategy,
-    make_tabular_plan,
-    prune_tabular,
-)
+from fuseprune.pruning import PrunePlan, Strategy, Target, applicable_options, get_strategy
 from fuseprune.tabular import PRESETS, TabularGPT, TrainConfig, split_of
 from fuseprune.tabular.cache import load_or_train
+from fuseprune.tabular.distill import distill_tabular
+from fuseprune.tabular.evaluation import EvalConfig, EvaluationRecord, evaluate
+from fuseprune.tabular.pruning import make_tabular_plan, prune_tabular
 
 log = logging.getLogger(__name__)
 #: What the main job plans with: forest fusion fitted on the shipped bank without the run's data set ...

@@ -184,7 +184,7 @@ def run_job(teacher, tag: str) -> Callable[[], None]:
     """
     import fuseprune.pipeline as pipeline
     from fuseprune.distill import DistillConfig
-    from fuseprune.evaluation import EvaluationRecord
+    from fuseprune.tabular.evaluation import EvaluationRecord
 
     def load_or_train(table, config, folder, **_):
         teacher.save(folder)

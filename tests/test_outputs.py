@@ -12,7 +12,17 @@ import pytest
 
 from fuseprune.errors import DataError, OutputError
 from fuseprune.outputs import (
-    ATTRIBUTE, MARKER, MODEL, PLAN, RESULTS, RUN, SAMPLES, check_file, check_folder, output_folder, write_output,
+    ATTRIBUTE,
+    MARKER,
+    MODEL,
+    PLAN,
+    RESULTS,
+    RUN,
+    SAMPLES,
+    check_file,
+    check_folder,
+    output_folder,
+    write_output,
 )
 
 
@@ -296,13 +306,13 @@ def _library_writers():
     from types import SimpleNamespace
 
     from fuseprune.compare.report import write_report
-    from fuseprune.distill import distill_tabular
-    from fuseprune.distill.checkpoint import Checkpoint, save_checkpoint
     from fuseprune.fusion import DEFAULT_BANK, FusionBank
-    from fuseprune.fusion.build import BankConfig, build_bank
     from fuseprune.pipeline import RunConfig, run_main
     from fuseprune.pruning import save_pruned
     from fuseprune.scoring import LayerScores, ScoreTable
+    from fuseprune.tabular import distill_tabular
+    from fuseprune.tabular.bank import BankConfig, build_bank
+    from fuseprune.training.checkpoint import Checkpoint, save_checkpoint
 
     checkpoint = Checkpoint(1, {}, {}, {}, {"state": {}, "param_groups": []}, {})
     scores = ScoreTable((LayerScores("act_norm", "activation", "maximize", (1.0, 2.0)),))

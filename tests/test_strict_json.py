@@ -28,7 +28,7 @@ def test_write_json_atomic_refuses_nan_loudly(tmp_path):
 
 
 def test_an_evaluation_record_writes_an_unmeasured_figure_as_null(tmp_path):
-    from fuseprune.evaluation import EvaluationRecord
+    from fuseprune.tabular.evaluation import EvaluationRecord
 
     record = EvaluationRecord(data="iris", n_rows=10, seeds=(0,), quality=math.nan, quality_std=0.0,
                               quality_per_seed=(math.nan,), column_shapes=0.5, column_pair_trends=math.nan,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from rich.logging import RichHandler
 
-from fuseprune import __version__
+from fuseprune.version import __version__
 from fuseprune.cli import compare_commands, fuse_commands, model_commands, prune_commands, rtf_commands
 from fuseprune.cli.boundary import Parser, UsageError, report
 from fuseprune.cli.output import command_maker, err

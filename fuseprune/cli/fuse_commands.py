@@ -8,7 +8,7 @@ from fuseprune.cli.output import MAX_CALIBRATION_ROWS, RichProgress, add_overwri
 
 def cmd_build_bank(args: argparse.Namespace) -> None:
     """Build (or resume) a fusion bank along the ablation oracle's path on many teachers."""
-    from fuseprune.fusion.build import DEFAULT_BANK_DATASETS, BankConfig, build_bank
+    from fuseprune.tabular.bank import DEFAULT_BANK_DATASETS, BankConfig, build_bank
     from fuseprune.outputs import BANK, check_file
 
     check_file(args.out, BANK, overwrite=True, option="--out")  # the path; build_bank checks what is there

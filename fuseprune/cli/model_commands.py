@@ -114,7 +114,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
     """Evaluate a saved model against the holdout split it never trained on."""
-    from fuseprune.evaluation import EvalConfig, evaluate
+    from fuseprune.tabular.evaluation import EvalConfig, evaluate
     from fuseprune.outputs import EVALUATION, check_file
     from fuseprune.tabular import split_of
 
@@ -134,7 +134,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 def cmd_score(args: argparse.Namespace) -> None:
     """Score every layer of a saved model with importance signals."""
     from fuseprune.outputs import SCORES, check_file
-    from fuseprune.scoring import score_tabular
+    from fuseprune.tabular.scoring import score_tabular
     from fuseprune.tabular import split_of
 
     if args.out is not None:

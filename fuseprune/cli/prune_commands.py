@@ -29,8 +29,8 @@ from fuseprune.cli.output import (
 def cmd_plan(args: argparse.Namespace) -> None:
     """Rank a saved model's layers with a strategy and write the prune plan."""
     from fuseprune.outputs import PLAN, check_file
-    from fuseprune.pruning import make_tabular_plan
     from fuseprune.tabular import split_of
+    from fuseprune.tabular.pruning import make_tabular_plan
 
     check_file(args.out, PLAN, args.overwrite, option="--out")
     strategy = _strategy(args)
@@ -93,7 +93,8 @@ def render_plan(plan: Any, path: str) -> Any:
 def cmd_prune(args: argparse.Namespace) -> None:
     """Apply a plan to a saved model and write the smaller model folder."""
     from fuseprune.outputs import MODEL, check_folder
-    from fuseprune.pruning import PrunePlan, prune_tabular
+    from fuseprune.pruning import PrunePlan
+    from fuseprune.tabular.pruning import prune_tabular
 
     check_folder(args.out, MODEL, args.overwrite, option="--out")
     bundle = load_model(args.model_dir, args)
@@ -114,11 +115,12 @@ def cmd_prune(args: argparse.Namespace) -> None:
 def cmd_distill(args: argparse.Namespace) -> None:
     """Heal a pruned student by distillation from its teacher."""
     from fuseprune.cli.output import table
-    from fuseprune.distill import DistillConfig, distill_tabular
+    from fuseprune.distill import DistillConfig
     from fuseprune.distill.lineage import teacher_layer_map
     from fuseprune.outputs import CHECKPOINT, MODEL, check_folder
     from fuseprune.presets import preset_of
     from fuseprune.tabular import split_of
+    from fuseprune.tabular.distill import distill_tabular
 
     check_apart(out=args.out, checkpoint=args.checkpoint)
     check_folder(args.out, MODEL, args.overwrite, option="--out")

@@ -37,14 +37,15 @@ import torch
 from fuseprune.compare.grid import Cell, GridConfig
 from fuseprune.compare.store import ResultStore, cell_of
 from fuseprune.data import load_table
-from fuseprune.evaluation import EvalConfig, evaluate
 from fuseprune.progress import quiet_transformers
 from fuseprune.pruning.registry import applicable_options, get_strategy
 from fuseprune.pruning.removal import removal_path
 from fuseprune.pruning.strategies import RankContext, Ranking, Strategy
-from fuseprune.scoring import ablation_scores, calibration_batches
+from fuseprune.scoring import ablation_scores
 from fuseprune.tabular import TabularGPT, TrainConfig, split_of, tabular_loss_fn
 from fuseprune.tabular.cache import load_or_train, teacher_folder
+from fuseprune.tabular.evaluation import EvalConfig, evaluate
+from fuseprune.tabular.scoring import calibration_batches
 
 log = logging.getLogger(__name__)
 LAYERS = "transformer.h"
@@ -188,7 +189,8 @@ class _Measure:
         return state
 
     def _distilled(self, model: Any, kept: list[int]) -> Record:
-        from fuseprune.distill import DistillConfig, distill_tabular
+        from fuseprune.distill import DistillConfig
+        from fuseprune.tabular.distill import distill_tabular
 
         start = time.perf_counter()
         student = TabularGPT(copy.deepcopy(model), self.teacher.codec)

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from fuseprune import __version__
+from fuseprune.version import __version__
 from fuseprune.compare.grid import Cell, GridConfig
 from fuseprune.compare.records import checked, strip_volatile
 from fuseprune.errors import ConfigError, DataError, PathNotFoundError

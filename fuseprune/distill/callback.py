@@ -31,7 +31,12 @@ from transformers.utils import ModelOutput
 
 from fuseprune.distill.layers import LayerOutputs
 from fuseprune.distill.losses import DistillationLoss
-from fuseprune.distill.step import causal_targets, distillation_parts, output_logits, teacher_outputs
+from fuseprune.distill.step import (
+    causal_targets,
+    distillation_parts,
+    output_logits,
+    teacher_outputs,
+)
 from fuseprune.errors import ModelError
 
 log = logging.getLogger(__name__)

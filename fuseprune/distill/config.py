@@ -14,8 +14,8 @@ class DistillConfig(LoopConfig):
 
     The loss is ``alpha * T^2 * KL(teacher/T || student/T) + (1 - alpha) * CE
     + hidden_weight * alignment``; the remaining fields drive
-    :func:`fuseprune.distill.distill_tabular` (the other loops use only the loss
-    fields). The loop settings and their defaults are :class:`~fuseprune.config.LoopConfig`'s.
+    :func:`fuseprune.distill.distill_model` and :func:`fuseprune.tabular.distill_tabular`
+    (the other loops use only the loss fields). The loop settings and their defaults are :class:`~fuseprune.config.LoopConfig`'s.
     """
 
     alpha: float = field(
@@ -29,7 +29,9 @@ class DistillConfig(LoopConfig):
     )
     hidden_loss: str = field(default="mse", metadata={"help": "hidden-state alignment: mse or cosine"})
     def __post_init__(self) -> None:
-        from fuseprune.distill.losses import HIDDEN_LOSSES  # the registry lives with the losses
+        from fuseprune.distill.losses import (
+            HIDDEN_LOSSES,  # the registry lives with the losses
+        )
 
         check_range("alpha", self.alpha, 0.0, 1.0)
         if not self.temperature > 0:  # also rejects NaN

@@ -1,6 +1,6 @@
 """Is this student a pruned copy of this teacher? Checked from what the student's ``fuseprune.json`` records.
 
-:func:`fuseprune.pruning.prune_tabular` records in ``info["pruning"]`` the
+:func:`fuseprune.tabular.prune_tabular` records in ``info["pruning"]`` the
 fingerprint of the model it pruned (``teacher``: hashes of config and
 weights) and which of its layers were kept; a model pruned again keeps the
 earlier record under ``previous``. Distillation needs a student smaller than

@@ -32,6 +32,7 @@ from torch import nn
 from fuseprune.distill.layers import LayerOutputs
 from fuseprune.distill.losses import IGNORE_INDEX, DistillationLoss, LossParts
 from fuseprune.errors import DataError, ModelError
+from fuseprune.training.loop import optimizer_step
 
 Batch = Mapping[str, Any]
 
@@ -127,9 +128,5 @@ def distill_step(
     """
     student.train()
     parts, _ = distillation_parts(student, teacher, batch, loss_fn)
-    optimizer.zero_grad(set_to_none=True)
-    parts.total.backward()
-    if max_grad_norm is not None:
-        torch.nn.utils.clip_grad_norm_(student.parameters(), max_grad_norm)
-    optimizer.step()
+    optimizer_step(student, parts.total, optimizer, max_grad_norm)
     return parts.to_floats()

@@ -1,9 +1,11 @@
-"""Measuring a tabular generator's rows against real rows: quality, utility, correlations, detection,
-fidelity and privacy, each beside its real-data reference; plus the model's loss, size and speed.
+"""Measuring generated rows against real rows: quality, utility, correlations, detection, fidelity and
+privacy, each beside its real-data reference.
 
 Every metric is a registered family of figures computed from frames only
-(real training rows, real holdout rows, synthetic rows, column kinds); see
-:mod:`fuseprune.evaluation.metric`. ``list_metrics()`` names them all.
+(real training rows, real holdout rows, synthetic rows, column kinds),
+whatever model made them; see :mod:`fuseprune.evaluation.metric`.
+``list_metrics()`` names them all. Evaluating a TabularGPT (sampling the rows,
+its loss, size and speed) is the tabular app's :func:`fuseprune.tabular.evaluate`.
 """
 
 from __future__ import annotations
@@ -21,8 +23,6 @@ from fuseprune.evaluation.metric import (
     resolve_metrics,
 )
 from fuseprune.evaluation.quality import QualityScores, score_rows
-from fuseprune.evaluation.report import EvalConfig, EvaluationRecord, evaluate, saved_bytes
-from fuseprune.evaluation.speed import SpeedResult, measure_sampling_speed
 from fuseprune.evaluation.suite import FigureResult, score_samples, select_metrics
 
 
@@ -33,22 +33,16 @@ def list_metrics() -> list[str]:
 
 __all__ = [
     "METRICS",
-    "EvalConfig",
-    "EvaluationRecord",
     "Figure",
     "FigureResult",
     "Metric",
     "QualityScores",
     "RealRows",
-    "SpeedResult",
     "all_metrics",
     "default_metrics",
-    "evaluate",
     "list_metrics",
-    "measure_sampling_speed",
     "register_metric",
     "resolve_metrics",
-    "saved_bytes",
     "score_rows",
     "score_samples",
     "select_metrics",

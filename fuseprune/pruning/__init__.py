@@ -1,6 +1,6 @@
 """Pruning: decide which layers to remove (make_plan -> PrunePlan), then remove them (apply_plan).
 
-- :func:`make_plan` / :func:`make_tabular_plan`: rank the layers with a strategy
+- :func:`make_plan`: rank the layers with a strategy
   (any signal, ``random``, ``ablation`` or a registered strategy), one-shot or
   iterative, for a layer count, a percentage or a parameter budget.
 - :func:`get_strategy` builds a strategy by name with its options;
@@ -8,16 +8,23 @@
   positions back to original indices (plans, the fusion bank and comparisons).
 - :class:`PrunePlan`: versioned JSON (``plan.schema.json``) with the model's
   fingerprint; ``save`` is atomic, ``load`` checks every field.
-- :func:`apply_plan` / :func:`prune_tabular`: real surgery on a copy of the
-  model, refused when the fingerprint differs; :func:`save_pruned` writes a
-  model folder atomically.
+- :func:`apply_plan`: real surgery on a copy of the model, refused when the
+  fingerprint differs; :func:`save_pruned` writes a model folder atomically.
+
+A TabularGPT is planned from table rows and pruned with
+:func:`fuseprune.tabular.make_tabular_plan` and :func:`fuseprune.tabular.prune_tabular`.
 """
 
 from __future__ import annotations
 
 from fuseprune.pruning.fingerprint import ModelFingerprint, fingerprint_model
 from fuseprune.pruning.plan import PLAN_MODES, SCHEMA_PATH, SCHEMA_VERSION, PrunePlan
-from fuseprune.pruning.planner import MODES, PlanConfig, make_plan, make_plan_from_config, make_tabular_plan
+from fuseprune.pruning.planner import (
+    MODES,
+    PlanConfig,
+    make_plan,
+    make_plan_from_config,
+)
 from fuseprune.pruning.registry import (
     STRATEGIES,
     applicable_options,
@@ -36,7 +43,7 @@ from fuseprune.pruning.strategies import (
     StrategyOptions,
     TableStrategy,
 )
-from fuseprune.pruning.surgery import PLAN_FILE, apply_plan, prune_tabular, remove_layers, save_pruned
+from fuseprune.pruning.surgery import PLAN_FILE, apply_plan, remove_layers, save_pruned
 from fuseprune.pruning.targets import Target, protected_layers, removal_ranking
 
 __all__ = [
@@ -64,9 +71,7 @@ __all__ = [
     "list_strategies",
     "make_plan",
     "make_plan_from_config",
-    "make_tabular_plan",
     "protected_layers",
-    "prune_tabular",
     "register_strategy",
     "registered_strategies",
     "removal_path",

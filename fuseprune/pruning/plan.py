@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from fuseprune import __version__
+from fuseprune.version import __version__
 from fuseprune.errors import DataError, PathNotFoundError
 from fuseprune.outputs import PLAN, write_output_json
 from fuseprune.pruning.checks import (

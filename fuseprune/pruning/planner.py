@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import pandas as pd
 from torch import nn
 
 from fuseprune.config import ConfigMixin, check_seed
@@ -32,10 +31,7 @@ from fuseprune.pruning.removal import removal_path
 from fuseprune.pruning.strategies import RankContext, Ranking, Strategy
 from fuseprune.pruning.targets import Selection, Target, protected_layers
 from fuseprune.registry import Registry
-from fuseprune.scoring import LossFn, calibration_batches
-from fuseprune.scoring.tabular import DEFAULT_CALIBRATION_BATCH, DEFAULT_CALIBRATION_ROWS
-from fuseprune.tabular.loss import tabular_loss_fn
-from fuseprune.tabular.model import TabularGPT
+from fuseprune.scoring import LossFn
 
 logger = logging.getLogger(__name__)
 
@@ -208,31 +204,3 @@ def iterative(
         first = _rank(strategy, model, batches, context, selection.num_layers)
     return Outcome(order, first)
 
-
-def make_tabular_plan(
-    bundle: TabularGPT,
-    frame: pd.DataFrame,
-    strategy: str | Strategy,
-    *,
-    remove: int | float | str | None = None,
-    max_params: int | None = None,
-    mode: str = "one-shot",
-    protect: str | Sequence[str | int] = (),
-    seed: int = 0,
-    n_rows: int = DEFAULT_CALIBRATION_ROWS,
-    batch_size: int = DEFAULT_CALIBRATION_BATCH,
-    progress: Progress | None = None,
-) -> PrunePlan:
-    """:func:`make_plan` for a TabularGPT: calibration rows from ``frame``, the codec-masked loss.
-
-    The calibration batches are a seeded sample of ``n_rows`` rows of ``frame``
-    (as :func:`fuseprune.scoring.score_tabular` uses); pass the training split, or
-    a holdout split for ``ablation``. The plan records ``calibration_rows`` and
-    ``batch_size`` in its parameters.
-    """
-    config = PlanConfig(remove=remove, max_params=max_params, mode=mode, protect=_as_tuple(protect), seed=seed)
-    batches = calibration_batches(bundle.codec, frame, n_rows, batch_size, seed)
-    plan = make_plan_from_config(bundle.model, batches, strategy, config, loss_fn=tabular_loss_fn(bundle.codec),
-                                 progress=progress)
-    calibration = {"calibration_rows": min(n_rows, len(frame)), "batch_size": batch_size}
-    return replace(plan, parameters={**plan.parameters, **calibration})

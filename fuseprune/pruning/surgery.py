@@ -22,7 +22,6 @@ import copy
 import logging
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from torch import nn
 
@@ -33,7 +32,6 @@ from fuseprune.models.architectures import ARCHITECTURES
 from fuseprune.pruning.fingerprint import fingerprint_model
 from fuseprune.pruning.plan import PrunePlan
 from fuseprune.pruning.renumber import renumber_layer
-from fuseprune.tabular.model import TabularGPT
 
 logger = logging.getLogger(__name__)
 
@@ -175,19 +173,3 @@ def save_pruned(model: nn.Module, folder: str | Path, plan: PrunePlan | None = N
         if plan is not None:
             plan.save(tmp / PLAN_FILE)
     return folder
-
-
-def prune_tabular(bundle: TabularGPT, plan: PrunePlan) -> TabularGPT:
-    """Return a new TabularGPT with the plan applied; the codec is kept and the plan recorded in ``info``.
-
-    ``info["pruning"]`` holds :meth:`PrunePlan.summary` (removed layers and the
-    kept -> teacher layer map); a previous record moves to ``["previous"]``.
-    The input bundle is unchanged. Save the result with :meth:`TabularGPT.save`.
-    """
-    model = apply_plan(bundle.model, plan)
-    info: dict[str, Any] = copy.deepcopy(bundle.info)
-    summary = plan.summary()
-    if "pruning" in info:
-        summary["previous"] = info.pop("pruning")
-    info["pruning"] = summary
-    return TabularGPT(model, bundle.codec, info)

@@ -1,7 +1,8 @@
 """Layer scoring: many cheap importance signals from one shared forward/backward pass.
 
-Use :func:`score_layers`; add a signal with ``@register_signal("name")`` on a
-:class:`Signal` subclass in its own module. ``random`` and ``ablation`` are
+Use :func:`score_layers` (a TabularGPT on table rows:
+:func:`fuseprune.tabular.score_tabular`); add a signal with
+``@register_signal("name")`` on a :class:`Signal` subclass in its own module. ``random`` and ``ablation`` are
 reference strategies (not trace-based) selectable by name alongside signals.
 """
 
@@ -41,7 +42,6 @@ from fuseprune.scoring.base import (
 from fuseprune.scoring.random_ref import RandomReference, random_scores
 from fuseprune.scoring.scores import GOALS, LayerScores, normalise
 from fuseprune.scoring.table import ScoreTable
-from fuseprune.scoring.tabular import calibration_batches, score_tabular
 from fuseprune.scoring.trace import LayerTrace, TraceConfig, trace_layers
 
 __all__ = [
@@ -60,7 +60,6 @@ __all__ = [
     "Signal",
     "TraceConfig",
     "ablation_scores",
-    "calibration_batches",
     "list_references",
     "list_signals",
     "normalise",
@@ -68,6 +67,5 @@ __all__ = [
     "register_reference",
     "register_signal",
     "score_layers",
-    "score_tabular",
     "trace_layers",
 ]

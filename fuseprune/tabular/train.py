@@ -1,13 +1,16 @@
-"""Training a TabularGPT: AdamW, warm-up and cosine decay, early stopping on validation loss."""
+"""Training a TabularGPT on table rows with the engine's loop (:mod:`fuseprune.training`).
+
+The step is one AdamW step on the codec-masked next-token NLL (gradients
+clipped at 1.0); the validation loss is the mean NLL per row of a seeded
+``validation_fraction`` of the training rows; rows are reshuffled every epoch
+by one generator seeded with the config's seed.
+"""
 
 from __future__ import annotations
 
-import copy
 import logging
-import math
-import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 import torch
@@ -15,11 +18,12 @@ import torch
 from fuseprune.config import LoopConfig
 from fuseprune.data.table import DEFAULT_HOLDOUT, Table, split_frame
 from fuseprune.errors import DataError
-from fuseprune.progress import Progress, or_null
+from fuseprune.progress import Progress
 from fuseprune.tabular.codec import TableCodec
 from fuseprune.tabular.interface import Codec
 from fuseprune.tabular.loss import masked_token_nll, mean_row_nll
 from fuseprune.tabular.model import PRESETS, TabularGPT, seeded_model
+from fuseprune.training import LoopHistory, RunShuffle, TrainingLoop, optimizer_step
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +57,10 @@ class TrainConfig(LoopConfig):
 
 
 @dataclass
-class TrainHistory:
-    """What happened during training: validation loss per epoch, best epoch, time."""
+class TrainHistory(LoopHistory):
+    """What happened during training: validation NLL per row after every epoch, best epoch, time, stop reason."""
 
-    val_loss: list[float] = field(default_factory=list)
-    best_epoch: int = 0
-    seconds: float = 0.0
-    stopped: str = "max_epochs"
+    shown: ClassVar[tuple[str, ...]] = ("best",)
 
 
 def train_tabular(
@@ -80,68 +81,24 @@ def train_tabular(
     fit_ids, val_ids = codec.encode(fit_rows), codec.encode(val_rows)
     with torch.random.fork_rng():  # the caller's RNG is left as it was
         model = seeded_model(codec, config.preset, config.seed)  # dropout continues the initialisation's stream
-        history = _fit(model, fit_ids, val_ids, codec, config, or_null(progress))
-    info = {"preset": config.preset, "train_config": config.to_dict(), "history": history.__dict__}
+        history = _fit(model, fit_ids, val_ids, codec, config, progress)
+    info = {"preset": config.preset, "train_config": config.to_dict(), "history": history.to_dict()}
     return TabularGPT(model.eval(), codec, info), history
 
 
-def _fit(model, fit_ids, val_ids, codec: Codec, config: TrainConfig, progress: Progress) -> TrainHistory:
-    generator = torch.Generator().manual_seed(config.seed)
-    steps_per_epoch = math.ceil(len(fit_ids) / config.batch_size)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    scheduler = _warmup_cosine(optimizer, steps_per_epoch * config.max_epochs, config.warmup_fraction)
-    history, best_state, best, shown = TrainHistory(), None, math.inf, {}
-    start = time.perf_counter()
-    deadline = start + 60 * config.max_minutes if config.max_minutes else math.inf
-    progress.start("training", config.max_epochs)
-    for epoch in range(config.max_epochs):
-        model.train()
-        batches = torch.randperm(len(fit_ids), generator=generator).split(config.batch_size)
-        for step, index in enumerate(batches, 1):
-            batch = fit_ids[index]
-            loss = masked_token_nll(model(input_ids=batch[:, :-1]).logits, batch, codec).mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            progress.advance(0, **shown, step=f"{step}/{len(batches)}", loss=loss.item())  # an epoch of `seed` is long
-            if time.perf_counter() >= deadline:  # the budget ends mid-epoch: validate what there is, then stop
-                break
-        val = mean_row_nll(model, val_ids, codec)
-        history.val_loss.append(val)
-        if val < best:
-            best, history.best_epoch, best_state = val, epoch, copy.deepcopy(model.state_dict())
-        shown = {"val_loss": val, "best": best}
-        progress.advance(1, **shown)
-        history.stopped = _stop_reason(history, epoch, config, time.perf_counter() - start)
-        if history.stopped != "running":
-            break
-    progress.stop()
-    history.seconds = time.perf_counter() - start
-    model.load_state_dict(best_state)
-    log.info("trained %d epochs in %.1fs; best validation NLL %.4f at epoch %d (%s)",
-             len(history.val_loss), history.seconds, best, history.best_epoch, history.stopped)
-    return history
+def _fit(model: torch.nn.Module, fit_ids: torch.Tensor, val_ids: torch.Tensor, codec: Codec, config: TrainConfig,
+         progress: Progress | None) -> TrainHistory:
+    """Train ``model`` in place with the engine's loop; it ends with the weights of its best epoch."""
 
+    def step(rows: torch.Tensor, optimizer: torch.optim.Optimizer) -> dict[str, float]:
+        batch = fit_ids[rows]
+        loss = masked_token_nll(model(input_ids=batch[:, :-1]).logits, batch, codec).mean()
+        optimizer_step(model, loss, optimizer, max_grad_norm=1.0)
+        return {"loss": loss.item()}
 
-def _stop_reason(history: TrainHistory, epoch: int, config: TrainConfig, seconds: float) -> str:
-    if epoch - history.best_epoch >= config.patience:
-        return "early_stopping"
-    if config.max_minutes and seconds >= 60 * config.max_minutes:
-        return "time_budget"
-    return "max_epochs" if epoch + 1 == config.max_epochs else "running"
-
-
-def _warmup_cosine(optimizer: torch.optim.Optimizer, total: int, warmup_fraction: float):
-    warmup = max(1, int(total * warmup_fraction))
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    loop = TrainingLoop(model, config, rows=len(fit_ids), step=step,
+                        validate=lambda: mean_row_nll(model, val_ids, codec), shuffle=RunShuffle(config.seed))
+    return loop.run(TrainHistory(), progress, "training")
 
 
 def train_on_table(

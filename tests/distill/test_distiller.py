@@ -13,10 +13,10 @@ import textwrap
 import pytest
 
 from fuseprune.data.table import split_frame
-from fuseprune.distill import DistillConfig, DistillHistory, distill_tabular
-from fuseprune.distill.distiller import _stop_reason
+from fuseprune.distill import DistillConfig, DistillHistory
 from fuseprune.errors import ModelError
-from fuseprune.tabular import PRESETS, ModelPreset, TableCodec, TabularGPT, build_model, mean_row_nll
+from fuseprune.tabular import PRESETS, ModelPreset, TableCodec, TabularGPT, build_model, distill_tabular, mean_row_nll
+from fuseprune.training.loop import stop_reason as _stop_reason
 
 FAST = {"batch_size": 64, "learning_rate": 3e-3, "warmup_fraction": 0.1, "patience": 50}
 
@@ -91,7 +91,7 @@ def test_interrupted_run_resumes_to_the_same_weights(tiny_bundle, pruned, train_
 def test_checkpoint_of_another_config_is_ignored(tiny_bundle, pruned, train_rows, tmp_path, caplog):
     student, folder = pruned(tiny_bundle, [0]), tmp_path / "ckpt"
     distill_tabular(student, tiny_bundle, train_rows, DistillConfig(max_epochs=1, **FAST), checkpoint_dir=folder)
-    with caplog.at_level(logging.WARNING, logger="fuseprune.distill.checkpoint"):
+    with caplog.at_level(logging.WARNING, logger="fuseprune.training.checkpoint"):
         _, history = distill_tabular(student, tiny_bundle, train_rows, DistillConfig(max_epochs=2, alpha=0.9, **FAST),
                                      checkpoint_dir=folder)
     assert history.resumed_at == [] and len(history.val_loss) == 2
@@ -149,8 +149,8 @@ import os, signal, sys, torch
 torch.set_num_threads(1)
 sys.path.insert(0, {tests!r})
 from conftest import prune_bundle
-from fuseprune.distill import DistillConfig, distill_tabular
-from fuseprune.tabular import TabularGPT
+from fuseprune.distill import DistillConfig
+from fuseprune.tabular import TabularGPT, distill_tabular
 from fuseprune.data import load_table
 
 class KillAfter:
@@ -191,6 +191,7 @@ def test_killed_process_resumes_to_the_same_weights(tiny_bundle, pruned, train_r
 
 def test_the_time_budget_stops_inside_an_epoch(tiny_bundle, pruned, train_rows, monkeypatch):
     from fuseprune.distill import distiller
+    from fuseprune.training import loop
 
     class Clock:  # every reading is 10 s after the previous one
         now = 0.0
@@ -202,7 +203,7 @@ def test_the_time_budget_stops_inside_an_epoch(tiny_bundle, pruned, train_rows, 
     steps = []
     real_step = distiller.distill_step
     monkeypatch.setattr(distiller, "distill_step", lambda *a, **k: steps.append(1) or real_step(*a, **k))
-    monkeypatch.setattr(distiller, "time", Clock())
+    monkeypatch.setattr(loop, "time", Clock())
     config = DistillConfig(max_epochs=5, max_minutes=0.5, **FAST)  # 288 fitting rows: 5 steps of 64 per epoch
     _, history = distill_tabular(pruned(tiny_bundle, [1]), tiny_bundle, train_rows, config)
     # the session starts at the reading 10: the 30 s budget ends at the reading of 40, after the third step

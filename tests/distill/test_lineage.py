@@ -6,11 +6,17 @@ from dataclasses import replace
 
 import pytest
 
-from fuseprune.distill import DistillConfig, distill_tabular
+from fuseprune.distill import DistillConfig
 from fuseprune.distill.lineage import check_smaller, teacher_layer_map
 from fuseprune.errors import ModelError
-from fuseprune.pruning import make_tabular_plan, prune_tabular
-from fuseprune.tabular import ModelPreset, TabularGPT, build_model
+from fuseprune.tabular import (
+    ModelPreset,
+    TabularGPT,
+    build_model,
+    distill_tabular,
+    make_tabular_plan,
+    prune_tabular,
+)
 
 THREE = ModelPreset("three", 3, 2, 32, 0.0, "a 3-layer teacher, so it can be pruned twice")
 

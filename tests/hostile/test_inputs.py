@@ -26,20 +26,18 @@ WEIGHTS = "model.safetensors"
 @pytest.fixture(autouse=True)
 def _no_training(monkeypatch):
     """Training or distilling would mean a check came too late: make it fail the case."""
-    from fuseprune.distill import distiller
-    from fuseprune.tabular import train
+    from fuseprune.training import TrainingLoop
 
     def started(*args, **kwargs):
         raise AssertionError("training started before the input was checked")
 
-    monkeypatch.setattr(train, "_fit", started)
-    monkeypatch.setattr(distiller._Run, "fit", started)
+    monkeypatch.setattr(TrainingLoop, "run", started)
 
 
 @pytest.fixture(scope="module")
 def models(tiny_bundle, wisconsin, tmp_path_factory) -> dict[str, Path]:
     """The tiny teacher, a student pruned from it, and an unrelated teacher of the same shape."""
-    from fuseprune.pruning import make_tabular_plan, prune_tabular
+    from fuseprune.tabular import make_tabular_plan, prune_tabular
     from fuseprune.tabular import TabularGPT, build_model
 
     folder = tmp_path_factory.mktemp("hostile-models")

@@ -9,12 +9,18 @@ from fuseprune.compare import cell as cell_module
 from fuseprune.compare.grid import Cell, GridConfig
 from fuseprune.data import DEFAULT_HOLDOUT, load_table
 from fuseprune.errors import DataError
-from fuseprune.fusion import build as build_module
-from fuseprune.fusion.build import BankConfig, oracle_path_rows
 from fuseprune.presets import ModelPreset
 from fuseprune.pruning import Ranking, make_plan, removal_path
-from fuseprune.scoring import calibration_batches
-from fuseprune.tabular import TableCodec, TabularGPT, build_model, split_of, tabular_loss_fn
+from fuseprune.tabular import (
+    TableCodec,
+    TabularGPT,
+    build_model,
+    split_of,
+    tabular_loss_fn,
+)
+from fuseprune.tabular import bank as build_module
+from fuseprune.tabular.bank import BankConfig, oracle_path_rows
+from fuseprune.tabular.scoring import calibration_batches
 from fuseprune.tabular.train import data_record
 
 WEIGHTS = [0.9, 0.1, 0.5, 0.3, 0.7, 0.2]

@@ -85,13 +85,14 @@ class FakeClock:
 
 def test_the_time_budget_stops_inside_an_epoch_keeping_the_best_weights(wisconsin, monkeypatch):
     from fuseprune.tabular import train as train_module
+    from fuseprune.training import loop
 
     steps = []
     real_nll = train_module.masked_token_nll
     monkeypatch.setattr(train_module, "masked_token_nll", lambda *a: steps.append(1) or real_nll(*a))
     # every clock reading is 10 s later: the start reads 10, so the 30 s budget ends at the reading of 40,
     # the one after the third step
-    monkeypatch.setattr(train_module, "time", FakeClock(10.0))
+    monkeypatch.setattr(loop, "time", FakeClock(10.0))
     frame = wisconsin.frame.head(400)  # 360 fitting rows: 6 steps of 64 per epoch
     config = TrainConfig(preset="tiny", max_epochs=5, max_minutes=0.5, seed=0)
     bundle, history = train_tabular(frame, config)

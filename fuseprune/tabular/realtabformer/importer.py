@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from fuseprune import __version__
+from fuseprune.version import __version__
 from fuseprune.data.table import DEFAULT_HOLDOUT, Table
 from fuseprune.tabular.model import TabularGPT
 from fuseprune.tabular.realtabformer.codec import RtfCodec

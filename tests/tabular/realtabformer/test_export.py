@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from fuseprune.pruning import make_tabular_plan, prune_tabular
+from fuseprune.tabular import make_tabular_plan, prune_tabular
 from fuseprune.tabular import TableCodec, sample_ids, split_of
 from fuseprune.tabular.realtabformer import RtfCodec, export_realtabformer, import_realtabformer
 from fuseprune.tabular.realtabformer.translate import translate
@@ -21,7 +21,8 @@ from .conftest import FIXTURE, fixture_config, fixture_data
 def student(imported):
     """The fixture with one layer removed and distilled for one epoch."""
     from fuseprune.data import load_table
-    from fuseprune.distill import DistillConfig, distill_tabular
+    from fuseprune.distill import DistillConfig
+    from fuseprune.tabular import distill_tabular
 
     train, _ = split_of(imported, load_table(imported.info["data"]["source"]))
     plan = make_tabular_plan(imported, train, "random", remove=1, n_rows=64)

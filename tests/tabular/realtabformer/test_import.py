@@ -97,10 +97,8 @@ def test_data_that_does_not_fit_the_vocabulary_is_refused(tmp_path):
 @pytest.mark.slow
 def test_score_plan_prune_distil_and_evaluate_work_on_an_imported_model(imported):
     from fuseprune.data import load_table
-    from fuseprune.distill import DistillConfig, distill_tabular
-    from fuseprune.evaluation import EvalConfig, evaluate
-    from fuseprune.pruning import make_tabular_plan, prune_tabular
-    from fuseprune.scoring import score_tabular
+    from fuseprune.distill import DistillConfig
+    from fuseprune.tabular import EvalConfig, distill_tabular, evaluate, make_tabular_plan, prune_tabular, score_tabular
 
     train, holdout = split_of(imported, load_table(imported.info["data"]["source"]))
     scores = score_tabular(imported, train, ["block_influence", "taylor"], n_rows=64, batch_size=32)

@@ -60,8 +60,8 @@ def assert_in_vocabulary(codec, rows: pd.DataFrame) -> None:
 
 def test_realtabformer_samples_our_export_of_the_imported_fixture_after_prune_and_distil(python, imported, tmp_path):
     from fuseprune.data import load_table
-    from fuseprune.distill import DistillConfig, distill_tabular
-    from fuseprune.pruning import make_tabular_plan, prune_tabular
+    from fuseprune.distill import DistillConfig
+    from fuseprune.tabular import distill_tabular, make_tabular_plan, prune_tabular
 
     train, _ = split_of(imported, load_table(imported.info["data"]["source"]))
     plan = make_tabular_plan(imported, train, "block_influence", remove=1, n_rows=64)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from fuseprune.errors import DataError
-from fuseprune.scoring import calibration_batches, list_signals, score_tabular
+from fuseprune.scoring import list_signals
+from fuseprune.tabular import calibration_batches, score_tabular
 
 
 def test_tabular_scores_do_not_depend_on_batching(tiny_bundle, wisconsin):

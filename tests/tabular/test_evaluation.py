@@ -6,14 +6,9 @@ import numpy as np
 import pytest
 
 from fuseprune.errors import ConfigError, DataError, UnknownNameError
-from fuseprune.evaluation import (
-    EvalConfig,
-    EvaluationRecord,
-    default_metrics,
-    evaluate,
-    measure_sampling_speed,
-    score_rows,
-)
+from fuseprune.evaluation import default_metrics, score_rows
+from fuseprune.tabular.evaluation import EvalConfig, EvaluationRecord, evaluate
+from fuseprune.tabular.speed import measure_sampling_speed
 
 
 def test_real_rows_scored_against_themselves_are_perfect(tiny_bundle, wisconsin):

@@ -1,4 +1,10 @@
-"""One evaluation record of a model: every selected metric beside its real-data reference, loss, size, speed."""
+"""Evaluating a TabularGPT: rows sampled per seed and scored by the engine's metrics, plus loss, size and speed.
+
+The metrics (:mod:`fuseprune.evaluation`) work on frames whatever made them;
+this app module samples the frames from a TabularGPT, adds its holdout NLL,
+parameters, bytes on disk and rows/s, and keeps it all in one
+:class:`EvaluationRecord`.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +21,6 @@ from fuseprune.data.catalog import target_of
 from fuseprune.errors import ConfigError
 from fuseprune.evaluation.display import record_rows
 from fuseprune.evaluation.metric import RealRows, resolve_metrics
-from fuseprune.evaluation.speed import measure_sampling_speed
 from fuseprune.evaluation.suite import FigureResult, score_samples, select_metrics
 from fuseprune.files import directory_bytes
 from fuseprune.jsonsafe import nan_to_none
@@ -24,6 +29,7 @@ from fuseprune.progress import Progress, or_null
 from fuseprune.tabular.loss import mean_row_nll
 from fuseprune.tabular.model import TabularGPT
 from fuseprune.tabular.sampler import sample_rows
+from fuseprune.tabular.speed import measure_sampling_speed
 
 log = logging.getLogger(__name__)
 #: Rows sampled per seed for scoring when not asked: the training split's size, at most this many.

@@ -11,7 +11,9 @@ covers both fresh models (step 0, what one-shot plans see) and partly pruned
 ones (what iterative plans see).
 
 The bank is saved after every finished (data set, seed), so an interrupted
-build resumes where it stopped.
+build resumes where it stopped. Banks are built from TabularGPT teachers, so
+this lives with the tabular app; the bank itself (:class:`~fuseprune.fusion.FusionBank`)
+and the fusion models are the engine's.
 """
 
 from __future__ import annotations
@@ -33,9 +35,12 @@ from fuseprune.progress import Progress, or_null
 from fuseprune.pruning.fingerprint import weights_sha256
 from fuseprune.pruning.removal import removal_path
 from fuseprune.pruning.strategies import Ranking
-from fuseprune.scoring import ablation_scores, calibration_batches, score_tabular
-from fuseprune.tabular import TabularGPT, TrainConfig, split_of, tabular_loss_fn
+from fuseprune.scoring import ablation_scores
 from fuseprune.tabular.cache import load_or_train, teacher_folder
+from fuseprune.tabular.loss import tabular_loss_fn
+from fuseprune.tabular.model import TabularGPT
+from fuseprune.tabular.scoring import calibration_batches, score_tabular
+from fuseprune.tabular.train import TrainConfig, split_of
 
 log = logging.getLogger(__name__)
 

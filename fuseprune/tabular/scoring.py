@@ -1,4 +1,4 @@
-"""Scoring a TabularGPT on rows of its table: calibration batches and the constrained loss."""
+"""Scoring a TabularGPT on rows of its table: calibration batches from a frame and the codec-masked loss."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import torch
 from fuseprune.config import check_range
 from fuseprune.errors import DataError
 from fuseprune.progress import Progress
-from fuseprune.scoring.api import score_layers
-from fuseprune.scoring.table import ScoreTable
+from fuseprune.scoring import ScoreTable, score_layers
 from fuseprune.tabular.interface import Codec
 from fuseprune.tabular.loss import tabular_loss_fn
 from fuseprune.tabular.model import TabularGPT

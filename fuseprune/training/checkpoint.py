@@ -1,15 +1,17 @@
-"""Resumable distillation checkpoints, written without pickle.
+"""Resumable training checkpoints, written without pickle.
 
 A checkpoint is one folder replaced atomically after every epoch:
 
-- ``student.safetensors``: the student's current weights;
+- ``student.safetensors``: the model's current weights (the name dates from
+  distillation, the first loop that resumed; kept so older checkpoints resume);
 - ``best.safetensors``: the weights with the best validation NLL so far;
 - ``optimizer.safetensors``: the optimizer's per-parameter tensors (``"<param>.<name>"``);
 - ``state.json``: run fingerprint, finished epochs, history, the optimizer's
   parameter groups and scalar state, and the learning-rate scheduler's state.
 
-Randomness needs no saved state: shuffling and dropout are reseeded from the
-config's seed at the start of every epoch.
+Randomness needs no saved state when the loop reseeds shuffling and dropout
+at the start of every epoch (:class:`~fuseprune.training.schedule.EpochShuffle`).
+:class:`FolderCheckpoints` is the loop's checkpoint hook for such a folder.
 """
 
 from __future__ import annotations
@@ -28,12 +30,12 @@ from torch import nn
 
 from fuseprune.errors import DataError
 from fuseprune.files import write_json_atomic
-from fuseprune.outputs import CHECKPOINT, output_folder
+from fuseprune.outputs import CHECKPOINT, output_folder, written_by_fuseprune
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-STATE_FILE, STUDENT_FILE, BEST_FILE, OPTIMIZER_FILE = (
+STATE_FILE, MODEL_FILE, BEST_FILE, OPTIMIZER_FILE = (
     "state.json", "student.safetensors", "best.safetensors", "optimizer.safetensors"
 )
 
@@ -47,7 +49,7 @@ class Checkpoint:
     Attributes:
         epochs_done: Number of finished epochs.
         history: The run's history as a dict.
-        student: Current weights.
+        model: Current weights.
         best: Best weights so far.
         optimizer: Optimizer state dict.
         scheduler: Scheduler state dict.
@@ -55,7 +57,7 @@ class Checkpoint:
 
     epochs_done: int
     history: dict[str, Any]
-    student: StateDict
+    model: StateDict
     best: StateDict
     optimizer: dict[str, Any]
     scheduler: dict[str, Any]
@@ -121,7 +123,7 @@ def save_checkpoint(folder: str | Path, fingerprint: str, checkpoint: Checkpoint
         "scheduler": checkpoint.scheduler,
     }
     with output_folder(folder, CHECKPOINT, overwrite) as tmp:
-        save_file(checkpoint.student, str(tmp / STUDENT_FILE))
+        save_file(checkpoint.model, str(tmp / MODEL_FILE))
         save_file(checkpoint.best, str(tmp / BEST_FILE))
         save_file(tensors, str(tmp / OPTIMIZER_FILE))
         write_json_atomic(tmp / STATE_FILE, state)
@@ -150,8 +152,32 @@ def load_checkpoint(folder: str | Path, fingerprint: str) -> Checkpoint | None:
     return Checkpoint(
         epochs_done=int(state["epochs_done"]),
         history=state["history"],
-        student=load_file(str(folder / STUDENT_FILE)),
+        model=load_file(str(folder / MODEL_FILE)),
         best=load_file(str(folder / BEST_FILE)),
         optimizer=optimizer,
         scheduler=state["scheduler"],
     )
+
+
+class FolderCheckpoints:
+    """The training loop's checkpoint hook: one checkpoint folder of one run (see :func:`run_fingerprint`).
+
+    Args:
+        folder: The checkpoint folder; a checkpoint of another run found there is ignored (and replaced).
+        fingerprint: What identifies the run (config, data, models).
+        overwrite: Replace a folder that is not a checkpoint fuseprune wrote (at the first save).
+    """
+
+    def __init__(self, folder: str | Path, fingerprint: str, overwrite: bool = False) -> None:
+        self.folder, self.fingerprint, self.overwrite = Path(folder), fingerprint, overwrite
+
+    def load(self) -> Checkpoint | None:
+        """The run's checkpoint, or None if the folder holds none of this run."""
+        if not written_by_fuseprune(self.folder, CHECKPOINT):
+            return None
+        return load_checkpoint(self.folder, self.fingerprint)
+
+    def save(self, checkpoint: Checkpoint) -> None:
+        """Replace the folder with ``checkpoint``."""
+        save_checkpoint(self.folder, self.fingerprint, checkpoint, self.overwrite)
+        self.overwrite = False  # the folder is a checkpoint now

@@ -6,9 +6,8 @@ import pytest
 import torch
 
 from fuseprune.models import get_adapter
-from fuseprune.pruning import PLAN_FILE, PrunePlan, fingerprint_model, make_tabular_plan, prune_tabular, save_pruned
-from fuseprune.scoring import calibration_batches
-from fuseprune.tabular import TableCodec, TabularGPT, build_model
+from fuseprune.pruning import PLAN_FILE, PrunePlan, fingerprint_model, save_pruned
+from fuseprune.tabular import TableCodec, TabularGPT, build_model, calibration_batches, make_tabular_plan, prune_tabular
 from fuseprune.tabular.model import ModelPreset
 
 PRESET = ModelPreset("test-4", n_layer=4, n_head=2, n_embd=16, dropout=0.0, description="4 small layers")

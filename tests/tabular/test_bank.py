@@ -4,8 +4,8 @@ import pytest
 
 from fuseprune.errors import DataError
 from fuseprune.fusion import FusionBank
-from fuseprune.fusion import build as build_module
-from fuseprune.fusion.build import BankConfig, build_bank
+from fuseprune.tabular import bank as build_module
+from fuseprune.tabular.bank import BankConfig, build_bank
 
 
 @pytest.fixture

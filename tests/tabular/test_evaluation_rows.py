@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from fuseprune.evaluation import EvalConfig
-from fuseprune.evaluation.report import DEFAULT_SCORING_ROWS, MAX_EVAL_ROWS, MAX_SCORING_ROWS
+from fuseprune.tabular.evaluation import (
+    DEFAULT_SCORING_ROWS,
+    MAX_EVAL_ROWS,
+    MAX_SCORING_ROWS,
+    EvalConfig,
+)
 
 
 def test_scoring_rows_follow_the_training_split_up_to_the_default():
@@ -15,7 +19,7 @@ def test_scoring_rows_follow_the_training_split_up_to_the_default():
 
 
 def test_more_rows_than_the_cap_are_capped_and_it_is_logged(caplog):
-    with caplog.at_level(logging.WARNING, logger="fuseprune.evaluation.report"):
+    with caplog.at_level(logging.WARNING, logger="fuseprune.tabular.evaluation"):
         assert EvalConfig(n_rows=MAX_SCORING_ROWS).scoring_rows(559) == MAX_SCORING_ROWS
         assert caplog.text == ""
         assert EvalConfig(n_rows=MAX_EVAL_ROWS).scoring_rows(559) == MAX_SCORING_ROWS == 20_000
