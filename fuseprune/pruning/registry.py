@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, fields, is_dataclass
-from importlib.metadata import entry_points
+from importlib.metadata import PackageNotFoundError, distribution, entry_points
 from typing import Any, TypeVar
 
 from fuseprune.errors import ConfigError, UnknownNameError
@@ -86,6 +86,7 @@ def load_plugins() -> None:
     if _plugins["loaded"]:
         return
     _plugins["loaded"] = True
+    _check_own_metadata()
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         try:
             cls = entry.load()
@@ -97,6 +98,18 @@ def load_plugins() -> None:
             continue
         STRATEGIES.add(entry.name, cls)
         cls.name = entry.name
+
+
+def _check_own_metadata() -> None:
+    """Warn if fuseprune's installed metadata lacks the group: its own strategies would be missing."""
+    try:
+        declared = [e for e in distribution("fuseprune").entry_points if e.group == ENTRY_POINT_GROUP]
+    except PackageNotFoundError:
+        declared = []
+    if not declared:
+        log.warning("fuseprune's installed metadata declares no %s entry points (it is not installed, or was "
+                    "installed from an older version), so its own strategies are missing; reinstall it "
+                    "(pip install -e .)", ENTRY_POINT_GROUP)
 
 
 def list_strategies() -> list[str]:

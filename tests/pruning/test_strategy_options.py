@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from importlib.metadata import PackageNotFoundError, entry_points
 
 import pytest
 import torch
@@ -150,6 +150,19 @@ def test_a_plugin_that_cannot_be_loaded_is_left_out_with_a_warning(monkeypatch, 
     assert "strategy plugin test-broken = no_such_module_here:Strategy is left out" in caplog.text
     registered_strategies()  # read once: a second lookup loads nothing again
     assert caplog.text.count("is left out") == 1
+    assert "declares no" not in caplog.text  # fuseprune's own metadata declares the group
+
+
+def test_a_stale_install_without_the_entry_points_is_reported(monkeypatch, caplog):
+    def not_installed(name):
+        raise PackageNotFoundError(name)
+
+    monkeypatch.setattr(registry_module, "entry_points", lambda group: [])
+    monkeypatch.setattr(registry_module, "distribution", not_installed)
+    monkeypatch.setattr(registry_module, "STRATEGIES", Registry("strategy"))
+    monkeypatch.setitem(registry_module._plugins, "loaded", False)
+    assert registered_strategies() == []
+    assert "declares no fuseprune.strategies entry points" in caplog.text and "pip install -e ." in caplog.text
 
 
 @dataclass(frozen=True)
