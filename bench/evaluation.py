@@ -39,7 +39,6 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 
 from fuseprune.data import DATASETS, load_table  # noqa: E402
 from fuseprune.distill import DistillConfig  # noqa: E402
-from fuseprune.errors import FusepruneError  # noqa: E402
 from fuseprune.evaluation import (  # noqa: E402
     METRICS,
     RealRows,
@@ -51,7 +50,7 @@ from fuseprune.evaluation import (  # noqa: E402
 )
 from fuseprune.evaluation.display import figure_label, spread  # noqa: E402
 from fuseprune.files import write_json_atomic  # noqa: E402
-from fuseprune.fusion.strategy import ForestFusionStrategy  # noqa: E402
+from fuseprune.pipeline import run_strategy  # noqa: E402
 from fuseprune.tabular import (  # noqa: E402
     EvalConfig,
     TabularGPT,
@@ -109,23 +108,13 @@ def models(name: str, args: argparse.Namespace) -> tuple[Any, TabularGPT, Tabula
     if folder is not None and (folder / "config.json").is_file():
         return table, teacher, TabularGPT.load(folder), {**info, "student_reused": True}
     train, _ = split_of(teacher, table)
-    plan = make_tabular_plan(teacher, train, _strategy(table.name), remove="50%", seed=0)
+    plan = make_tabular_plan(teacher, train, run_strategy(table.name), remove="50%", seed=0)
     distill = DistillConfig(seed=0, **({"max_epochs": 1} if args.quick else {}))
     student, _ = distill_tabular(prune_tabular(teacher, plan), teacher, train, distill, layer_map=plan.kept_layers)
     if folder is not None:
         student.save(folder)
     return table, teacher, student, {**info, "student_reused": False, "strategy": plan.strategy,
                                      "removed": list(plan.remove)}
-
-
-def _strategy(dataset: str) -> Any:
-    """As `make run` plans: forest fusion fitted without this data set, else block_influence."""
-    try:
-        strategy = ForestFusionStrategy(exclude_datasets=(dataset,))
-        strategy.fitted()
-        return strategy
-    except FusepruneError:
-        return "block_influence"
 
 
 def cost(name: str, preset: str, rows: int, args: argparse.Namespace) -> dict[str, Any]:

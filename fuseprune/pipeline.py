@@ -42,7 +42,7 @@ from fuseprune.jsonsafe import nan_to_none
 from fuseprune.outputs import MODEL, RUN, check_folder, output_folder, written_by_fuseprune
 from fuseprune.presets import distill_config
 from fuseprune.progress import Progress
-from fuseprune.pruning import PrunePlan, Target
+from fuseprune.pruning import PrunePlan, Strategy, Target, applicable_options, get_strategy
 from fuseprune.tabular import PRESETS, TabularGPT, TrainConfig, split_of
 from fuseprune.tabular.cache import load_or_train
 from fuseprune.tabular.distill import distill_tabular
@@ -50,6 +50,9 @@ from fuseprune.tabular.evaluation import EvalConfig, EvaluationRecord, evaluate
 from fuseprune.tabular.pruning import make_tabular_plan, prune_tabular
 
 log = logging.getLogger(__name__)
+#: What the main job plans with: forest fusion fitted on the shipped bank without the run's data set ...
+STRATEGY = "fusion-rf"
+#: ... or, if that cannot be used, this signal.
 FALLBACK_STRATEGY = "block_influence"
 
 
@@ -197,13 +200,18 @@ def _link_or_copy(source: str, destination: str) -> None:
 
 
 def _plan(teacher: TabularGPT, train: Any, dataset: str, config: RunConfig, progress: Progress | None) -> PrunePlan:
-    """Plan with forest fusion (this data set left out of the bank), else with the fallback signal."""
-    from fuseprune.fusion.strategy import ForestFusionStrategy
+    """Plan the run's pruning with :func:`run_strategy`."""
+    return make_tabular_plan(teacher, train, run_strategy(dataset), remove=config.remove, seed=config.seed,
+                             progress=progress)
 
+
+def run_strategy(dataset: str) -> str | Strategy:
+    """What the main job plans with: :data:`STRATEGY` with ``dataset`` held out (if it takes that option),
+    or :data:`FALLBACK_STRATEGY` if that strategy cannot be used (no usable bank, not installed)."""
     try:
-        strategy = ForestFusionStrategy(exclude_datasets=(dataset,))
-        strategy.fitted()
+        chosen = get_strategy(STRATEGY, **applicable_options(STRATEGY, {"exclude_datasets": (dataset,)}))
+        chosen.prepare()
     except FusepruneError as exc:
-        log.warning("forest fusion is not available (%s); planning with %s", exc, FALLBACK_STRATEGY)
-        strategy = FALLBACK_STRATEGY
-    return make_tabular_plan(teacher, train, strategy, remove=config.remove, seed=config.seed, progress=progress)
+        log.warning("%s is not available (%s); planning with %s", STRATEGY, exc, FALLBACK_STRATEGY)
+        return FALLBACK_STRATEGY
+    return chosen

@@ -103,6 +103,19 @@ def test_plan_prune_distill_make_a_smaller_model_that_samples(capsys, tmp_path, 
     assert code == 0 and json.loads(out)["rows"] == 5
 
 
+def test_plan_passes_the_bank_flags_to_a_strategy_that_takes_them(capsys, tmp_path, tiny_model_dir):
+    from fuseprune.fusion import DEFAULT_BANK
+
+    code, out, _ = run_cli(capsys, "plan", str(tiny_model_dir), "--strategy", "fusion-lr", "--bank", str(DEFAULT_BANK),
+                           "--exclude-bank-dataset", "iris", "--exclude-bank-dataset", "wine", "--allow-bank-overlap",
+                           "--remove", "1", "--rows", "32", "--out", str(tmp_path / "plan.json"), "--json")
+    assert code == 0
+    recorded = json.loads((tmp_path / "plan.json").read_text())["strategy"]
+    assert recorded["name"] == "fusion-lr" and json.loads(out)["strategy"] == recorded
+    assert recorded["parameters"]["strategy"] == {"bank": str(DEFAULT_BANK), "exclude_datasets": ["iris", "wine"],
+                                                  "allow_overlap": True}
+
+
 def test_a_plan_for_another_model_is_refused_naming_the_difference(capsys, tmp_path, tiny_model_dir):
     plan_file = tmp_path / "plan.json"
     run_cli(capsys, "plan", str(tiny_model_dir), "--strategy", "random", "--remove", "1", "--out", str(plan_file))

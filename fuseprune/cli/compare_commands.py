@@ -119,7 +119,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--speed-rows", type=integer(1, MAX_SPEED_ROWS), default=256, help=f"rows per timed sampling run, at most {MAX_SPEED_ROWS:,} (default: 256)")
     p.add_argument("--distill", action="store_true", help="also measure every step after a short distillation")
     p.add_argument("--distill-epochs", type=integer(1, 1000), default=3, help="epochs of that distillation, at most 1000 (default: 3)")
-    p.add_argument("--bank", help="fusion bank for fusion-lr/fusion-rf (default: the shipped one)")
+    p.add_argument("--bank", help="bank for the strategies fitted on one, each without the cell's data set (default: the shipped one)")
     p.add_argument("--metrics", default="",
                    help="evaluation metrics measured at every step besides SDMetrics quality: names, default or all "
                         "(`fuseprune metrics` lists them; default: none)")

@@ -33,28 +33,39 @@ def cmd_plan(args: argparse.Namespace) -> None:
     from fuseprune.tabular.pruning import make_tabular_plan
 
     check_file(args.out, PLAN, args.overwrite, option="--out")
+    strategy = _strategy(args)
     bundle = load_model(args.model_dir, args)
     train, _ = split_of(bundle, table_of(bundle, args))
     plan = make_tabular_plan(
-        bundle, train, _strategy(args), remove=args.remove, max_params=args.max_params, mode=args.mode,
+        bundle, train, strategy, remove=args.remove, max_params=args.max_params, mode=args.mode,
         protect=tuple(names(args.protect or "")), seed=args.seed, n_rows=args.rows, progress=RichProgress(),
     )
     plan.save(args.out, overwrite=args.overwrite)
     emit(args, plan.to_dict(), lambda: render_plan(plan, args.out))
 
 
-def _strategy(args: argparse.Namespace) -> Any:
-    """The strategy name, or a fusion strategy built with the bank options."""
-    if not args.strategy.startswith("fusion-"):
-        return args.strategy
-    from fuseprune.fusion import FUSION_STRATEGIES
-    from fuseprune.pruning import get_strategy
+#: Command-line flags that set strategy options: option name -> flag. A flag is passed on only to a
+#: strategy whose options class has that option; given for another strategy, it is refused.
+STRATEGY_FLAGS = {
+    "bank": "--bank", "exclude_datasets": "--exclude-bank-dataset", "allow_overlap": "--allow-bank-overlap",
+}
 
-    if args.strategy not in FUSION_STRATEGIES:
-        return get_strategy(args.strategy)  # raises the error that lists the known strategies
-    return FUSION_STRATEGIES[args.strategy](
-        bank=args.bank, exclude_datasets=tuple(args.exclude_bank_dataset or ()), allow_overlap=args.allow_bank_overlap
-    )
+
+def _strategy(args: argparse.Namespace) -> Any:
+    """The strategy named by ``--strategy``, built with the options its flags set."""
+    from fuseprune.errors import ConfigError
+    from fuseprune.pruning import get_strategy, strategy_options
+
+    given = {"bank": args.bank, "exclude_datasets": tuple(args.exclude_bank_dataset or ()) or None,
+             "allow_overlap": args.allow_bank_overlap or None}
+    given = {name: value for name, value in given.items() if value is not None}
+    takes = strategy_options(args.strategy).names()  # an unknown strategy is refused with the known ones
+    for name in given:
+        if name not in takes:
+            options = f"its options are {', '.join(takes)}" if takes else "it takes no options"
+            raise ConfigError(f"`{STRATEGY_FLAGS[name]}` does not apply to strategy {args.strategy!r} ({options}); "
+                              "leave it out or pick a strategy that takes it.")
+    return get_strategy(args.strategy, **given)
 
 
 def render_plan(plan: Any, path: str) -> Any:
@@ -147,7 +158,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p = command("plan", cmd_plan, "rank a model's layers with a strategy and write a prune plan (JSON)")
     p.add_argument("model_dir", help="model folder")
     add_no_verify(p)
-    p.add_argument("--strategy", default="fusion-rf", help="a signal, random, ablation, fusion-lr or fusion-rf (default: %(default)s)")
+    p.add_argument("--strategy", default="fusion-rf", help="a signal, random, ablation or a registered strategy (default: %(default)s)")
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--remove", help="layers to remove: a count (3) or a percentage (50%%)")
     target.add_argument("--max-params", type=integer(1, 10**12), help="remove layers until at most this many parameters remain")
@@ -157,8 +168,8 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     add_table_options(p)
     p.add_argument("--rows", type=integer(1, MAX_CALIBRATION_ROWS), default=256, help=f"calibration rows from the training split, at most {MAX_CALIBRATION_ROWS:,} (default: %(default)s)")
     p.add_argument("--seed", type=seed, default=0, help="seed of scoring and of the random strategy (default: %(default)s)")
-    p.add_argument("--bank", help="fusion bank CSV for fusion strategies (default: the shipped bank)")
-    p.add_argument("--exclude-bank-dataset", action="append", metavar="NAME", help="leave this data set's bank rows out of the fusion fit; repeatable")
+    p.add_argument("--bank", help="bank CSV of a strategy fitted on one (default: the shipped bank)")
+    p.add_argument("--exclude-bank-dataset", action="append", metavar="NAME", help="leave this data set's bank rows out of the strategy's fit; repeatable")
     p.add_argument("--allow-bank-overlap", action="store_true", help="rank a model even if its own rows are in the bank")
     p.add_argument("--out", required=True, help="plan JSON file to write")
     add_overwrite(p)

@@ -29,10 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fuseprune.compare.grid import FUSION
 from fuseprune.compare.stats import PairedComparison, paired_comparison
 from fuseprune.errors import DataError
 from fuseprune.fusion.bank import spearman
+from fuseprune.pruning.registry import registered_strategies
 from fuseprune.scoring import list_signals
 
 REFERENCE = "ablation"
@@ -234,8 +234,9 @@ def fusion_versus_best_signal(seed_table: pd.DataFrame, higher_is_better: bool,
 
 
 def highlighted(curve: pd.DataFrame, dataset: str) -> list[str]:
-    """Strategies drawn in colour for ``dataset``: fusions, the oracle, random and the best single signal."""
+    """Strategies drawn in colour for ``dataset``: the registered ones beyond single signals (fusions), the
+    oracle, random and the best single signal."""
     table = area_under(curve[curve["dataset"] == dataset])
     signals = [s for s in list_signals() if s in table.columns]
     best = [table.loc[dataset, signals].idxmax()] if signals else []
-    return [s for s in (*FUSION, REFERENCE, "random", *best) if s in table.columns]
+    return [s for s in (*registered_strategies(), REFERENCE, "random", *best) if s in table.columns]

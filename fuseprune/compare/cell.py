@@ -34,13 +34,13 @@ from typing import Any
 
 import torch
 
-from fuseprune.compare.grid import FUSION, Cell, GridConfig
+from fuseprune.compare.grid import Cell, GridConfig
 from fuseprune.compare.store import ResultStore, cell_of
 from fuseprune.data import load_table
 from fuseprune.progress import quiet_transformers
-from fuseprune.pruning.strategies import STRATEGIES, RankContext, Strategy, get_strategy
-from fuseprune.pruning.surgery import remove_layers
-from fuseprune.pruning.targets import removal_ranking
+from fuseprune.pruning.registry import applicable_options, get_strategy
+from fuseprune.pruning.removal import removal_path
+from fuseprune.pruning.strategies import RankContext, Ranking, Strategy
 from fuseprune.scoring import ablation_scores
 from fuseprune.tabular import TabularGPT, TrainConfig, split_of, tabular_loss_fn
 from fuseprune.tabular.cache import load_or_train, teacher_folder
@@ -106,45 +106,51 @@ def run_cell(
     table = load_table(cell.dataset)
     train, holdout = split_of(teacher, table)
     states = {_state_key(r): r["state"] for r in known if (r["dataset"], r["seed"]) == (cell.dataset, cell.seed)}
-    done = {r["step"]: r for r in known if cell_of(r) == cell}
+    removed = _resume_from(cell, known)
+    if removed is None:
+        return []
     total = teacher.model.config.n_layer
+    measure = _Measure(config, cell, teacher, train, holdout)
+    strategy = _strategy(config, cell)
+    seconds: list[float] = []
+
+    def rank(model: Any, gone: tuple[int, ...], kept: tuple[int, ...]) -> Ranking:
+        start = time.perf_counter()
+        context = RankContext(seed=cell.seed, loss_fn=measure.loss_fn, layers=LAYERS,
+                              removed_fraction=len(gone) / total)
+        ranking = strategy.rank(model, measure.batches, context)
+        seconds.append(time.perf_counter() - start)
+        return ranking
+
+    new: list[Record] = []
+    # the finished steps are replayed in one cut (original indices are positions in the intact teacher)
+    for path_step in removal_path(teacher.model, rank, removed=removed, layers=LAYERS):
+        gone, kept = list(path_step.removed), list(path_step.kept)
+        key = (cell.dataset, cell.seed, tuple(sorted(gone)))
+        state = states.get(key) or measure.state(path_step.model, gone, kept)
+        states[key] = state
+        ranking = path_step.ranking
+        record = {"dataset": cell.dataset, "seed": cell.seed, "strategy": cell.strategy, "step": len(gone),
+                  "layers": len(kept), "removed": gone, "kept": kept,
+                  "keep": None if ranking is None else list(ranking.keep), "next": path_step.next,
+                  "rank_seconds": seconds[-1] if ranking is not None else 0.0, "state": state}
+        if sink is not None:
+            sink(record)
+        new.append(record)
+        log.info("%s step %d: %d layers, quality %.4f, next %s", cell.label, len(gone), len(kept),
+                 state["quality"], path_step.next)
+    return new
+
+
+def _resume_from(cell: Cell, known: Sequence[Record]) -> list[int] | None:
+    """The original layers the cell's finished steps removed, in order; None if the whole cell is finished."""
+    done = {r["step"]: r for r in known if cell_of(r) == cell}
     removed: list[int] = []
     step = 0
     while step in done and done[step]["next"] is not None:
         removed = [*done[step]["removed"], done[step]["next"]]
         step += 1
-    if step in done:  # the last step (one layer left) is finished too
-        return []
-    # Original indices are positions in the intact teacher, so the finished steps are replayed in one cut.
-    model = remove_layers(teacher.model, sorted(removed), layers=LAYERS) if removed else teacher.model
-    measure = _Measure(config, cell, teacher, train, holdout)
-    strategy = _strategy(config, cell)
-    new: list[Record] = []
-    while True:
-        kept = [layer for layer in range(total) if layer not in removed]
-        key = (cell.dataset, cell.seed, tuple(sorted(removed)))
-        state = states.get(key) or measure.state(model, removed, kept)
-        states[key] = state
-        keep: list[float] | None = None
-        next_layer: int | None = None
-        start = time.perf_counter()
-        if len(kept) > 1:
-            context = RankContext(seed=cell.seed, loss_fn=measure.loss_fn, layers=LAYERS,
-                                  removed_fraction=len(removed) / total)
-            keep = list(strategy.rank(model, measure.batches, context).keep)
-            next_layer = kept[removal_ranking(keep, range(len(kept)))[0]]
-        record = {"dataset": cell.dataset, "seed": cell.seed, "strategy": cell.strategy, "step": len(removed),
-                  "layers": len(kept), "removed": list(removed), "kept": kept, "keep": keep, "next": next_layer,
-                  "rank_seconds": time.perf_counter() - start, "state": state}
-        if sink is not None:
-            sink(record)
-        new.append(record)
-        log.info("%s step %d: %d layers, quality %.4f, next %s", cell.label, len(removed), len(kept),
-                 state["quality"], next_layer)
-        if next_layer is None:
-            return new
-        model = remove_layers(model, [kept.index(next_layer)], layers=LAYERS)
-        removed.append(next_layer)
+    return None if step in done else removed  # a finished last step (one layer left) ends the cell
 
 
 def _state_key(record: Record) -> tuple[str, int, tuple[int, ...]]:
@@ -152,10 +158,9 @@ def _state_key(record: Record) -> tuple[str, int, tuple[int, ...]]:
 
 
 def _strategy(config: GridConfig, cell: Cell) -> Strategy:
-    if cell.strategy in FUSION:
-        excluded = sorted({cell.dataset, Path(cell.dataset).stem})
-        return STRATEGIES.get(cell.strategy)(bank=config.bank or None, exclude_datasets=excluded)
-    return get_strategy(cell.strategy)
+    """The cell's strategy, given the grid's bank and, held out, the cell's data set if it takes them."""
+    offered = {"bank": config.bank or None, "exclude_datasets": sorted({cell.dataset, Path(cell.dataset).stem})}
+    return get_strategy(cell.strategy, **applicable_options(cell.strategy, offered))
 
 
 class _Measure:

@@ -15,11 +15,8 @@ from pathlib import Path
 from fuseprune.config import ConfigMixin, check_range, check_seed
 from fuseprune.data import DATASETS
 from fuseprune.errors import ConfigError, UnknownNameError
-from fuseprune.pruning.strategies import list_strategies
+from fuseprune.pruning.registry import list_strategies
 from fuseprune.tabular.model import PRESETS
-
-#: The strategies that fuse signals: fitted on the bank without the cell's own data set.
-FUSION = ("fusion-lr", "fusion-rf")
 
 
 @dataclass(frozen=True)
@@ -49,7 +46,8 @@ class GridConfig(ConfigMixin):
     speed_rows: int = field(default=256, metadata={"help": "rows per timed sampling run (rows/s)"})
     distill: bool = field(default=False, metadata={"help": "also measure each step after a short distillation"})
     distill_epochs: int = field(default=3, metadata={"help": "epochs of that distillation"})
-    bank: str = field(default="", metadata={"help": "fusion bank (empty = the shipped one)"})
+    bank: str = field(default="", metadata={
+        "help": "bank for the strategies fitted on one, each without the cell's data set (empty = their default)"})
     metrics: tuple[str, ...] = field(default=(), metadata={
         "help": "evaluation metrics measured at every step besides SDMetrics quality (names, default or all)"})
 

@@ -3,6 +3,9 @@
 Made to survive black-and-white print: highlighted strategies differ in
 colour (Okabe-Ito, colour-blind safe), marker and line style at once; the
 remaining single signals are thin grey lines; heatmap cells carry their value.
+
+Figures are drawn with matplotlib's object-oriented API (``Figure``, no
+pyplot), so importing this module neither picks a backend nor keeps figures.
 """
 
 from __future__ import annotations
@@ -10,14 +13,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from fuseprune.compare.analysis import highlighted  # noqa: E402
+from fuseprune.compare.analysis import highlighted
 
 #: strategy -> (colour, marker, line style); the best single signal takes the "signal" style.
 STYLES = {
@@ -38,8 +37,8 @@ def curve_panels(curve: pd.DataFrame, path: Path, measures: tuple[str, ...] = ("
     datasets = sorted(curve["dataset"].unique())
     columns = min(columns, len(datasets))
     blocks = math.ceil(len(datasets) / columns)
-    fig, axes = plt.subplots(blocks * len(measures), columns, figsize=(4.2 * columns, 3.0 * blocks * len(measures)),
-                             squeeze=False)
+    fig = Figure(figsize=(4.2 * columns, 3.0 * blocks * len(measures)))
+    axes = fig.subplots(blocks * len(measures), columns, squeeze=False)
     for index, dataset in enumerate(datasets):
         data = curve[curve["dataset"] == dataset]
         colour = highlighted(data, dataset)
@@ -75,8 +74,8 @@ def rank_heatmaps(ranks: dict[str, pd.DataFrame], path: Path) -> Path:
     columns = min(3, len(datasets))
     rows = math.ceil(len(datasets) / columns)
     height = max(len(table) for table in ranks.values()) * 0.32 + 1.2
-    fig, axes = plt.subplots(rows, columns, figsize=(1.6 + 3.2 * columns, height * rows), squeeze=False,
-                             sharey=True)
+    fig = Figure(figsize=(1.6 + 3.2 * columns, height * rows))
+    axes = fig.subplots(rows, columns, squeeze=False, sharey=True)
     strategies = sorted({s for table in ranks.values() for s in table.index} - {"oracle"})
     order = ["oracle", *strategies]  # the same rows in every panel; names only on the left
     image = None
@@ -97,8 +96,7 @@ def rank_heatmaps(ranks: dict[str, pd.DataFrame], path: Path) -> Path:
     return _save(fig, path)
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
+def _save(fig: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=130, bbox_inches="tight")
-    plt.close(fig)
     return path

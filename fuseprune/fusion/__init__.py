@@ -5,7 +5,7 @@ from __future__ import annotations
 from fuseprune.fusion.bank import FusionBank
 from fuseprune.fusion.forest import ForestFusion
 from fuseprune.fusion.linear import LinearFusion
-from fuseprune.fusion.strategy import DEFAULT_BANK, FUSION_STRATEGIES, FusionStrategy
+from fuseprune.fusion.strategy import DEFAULT_BANK, FUSION_STRATEGIES, FusionOptions, FusionStrategy
 from fuseprune.fusion.validate import FUSIONS, ValidationResult, validate
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "FUSION_STRATEGIES",
     "ForestFusion",
     "FusionBank",
+    "FusionOptions",
     "FusionStrategy",
     "LinearFusion",
     "ValidationResult",

@@ -18,7 +18,7 @@ On disk it is a CSV file whose first line records how it was made::
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,7 +163,7 @@ def _finite_numbers(column: pd.Series) -> bool:
 
 
 def state_rows(
-    dataset: str, seed: int, step: int, original_layers: Sequence[int], keep: dict[str, Sequence[float]],
+    dataset: str, seed: int, step: int, original_layers: Sequence[int], keep: Mapping[str, Sequence[float]],
     impact: Sequence[float], total_layers: int, model_sha256: str = "",
 ) -> pd.DataFrame:
     """Bank rows of one model state.

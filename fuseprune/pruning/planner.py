@@ -4,14 +4,15 @@
   that meet the target.
 - ``iterative``: rank, remove the single lowest-ranked layer for real (surgery
   on a private copy of the model), re-rank the smaller model, repeat until the
-  target is met. The order is recorded in ORIGINAL layer indices.
+  target is met (:func:`~fuseprune.pruning.removal.removal_path`, the one
+  removal loop; ties go to the later layer). The order is recorded in ORIGINAL
+  layer indices.
 
 The model passed in is never changed. Modes are looked up in :data:`MODES`.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,9 +26,10 @@ from fuseprune.models.adapters import get_adapter
 from fuseprune.progress import Progress
 from fuseprune.pruning.fingerprint import fingerprint_model
 from fuseprune.pruning.plan import PrunePlan
-from fuseprune.pruning.strategies import RankContext, Ranking, Strategy, get_strategy
-from fuseprune.pruning.surgery import remove_layers
-from fuseprune.pruning.targets import Selection, Target, protected_layers, removal_ranking
+from fuseprune.pruning.registry import get_strategy
+from fuseprune.pruning.removal import removal_path
+from fuseprune.pruning.strategies import RankContext, Ranking, Strategy
+from fuseprune.pruning.targets import Selection, Target, protected_layers
 from fuseprune.registry import Registry
 from fuseprune.scoring import LossFn
 
@@ -182,22 +184,23 @@ def one_shot(model: nn.Module, batches: Any, strategy: Strategy, selection: Sele
 def iterative(
     model: nn.Module, batches: Any, strategy: Strategy, selection: Selection, context: RankContext
 ) -> Outcome:
-    """Remove the lowest-ranked layer from a private copy, re-rank, repeat; record original indices."""
+    """Follow :func:`~fuseprune.pruning.removal.removal_path` until the target is met; record original indices."""
     if isinstance(batches, Iterator):
         raise ConfigError("`batches` is a one-shot iterator but iterative mode scores several times; pass a list.")
-    work = copy.deepcopy(model)
-    original = list(range(selection.num_layers))
-    order: list[int] = []
-    ranking = first = _rank(strategy, work, batches, context, len(original))
-    while not selection.done(order):
-        if len(order) >= selection.max_removable:
-            raise ConfigError(f"`max_params` {selection.target.max_params} cannot be met without removing every "
-                              "layer.")
-        position = removal_ranking(ranking.keep, selection.eligible(original))[0]
-        order.append(original.pop(position))
-        remove_layers(work, [position], inplace=True, layers=context.layers)
-        logger.info("iterative step %d: removed original layer %d", len(order), order[-1])
-        if not selection.done(order):
-            context = replace(context, removed_fraction=len(order) / selection.num_layers)
-            ranking = _rank(strategy, work, batches, context, len(original))
-    return Outcome(tuple(order), first)
+
+    def rank(work: nn.Module, removed: tuple[int, ...], kept: tuple[int, ...]) -> Ranking:
+        step = replace(context, removed_fraction=len(removed) / selection.num_layers)
+        return _rank(strategy, work, batches, step, len(kept))
+
+    first: Ranking | None = None
+    order: tuple[int, ...] = ()
+    for step in removal_path(model, rank, done=selection.done, protected=selection.protected, layers=context.layers):
+        first, order = first or step.ranking, step.removed
+        if step.next is not None:
+            logger.info("iterative step %d: removing original layer %d", len(order) + 1, step.next)
+    if not selection.done(order):
+        raise ConfigError(f"`max_params` {selection.target.max_params} cannot be met without removing every layer.")
+    if first is None:  # the target was met before any removal: the plan still records the ranking
+        first = _rank(strategy, model, batches, context, selection.num_layers)
+    return Outcome(order, first)
+

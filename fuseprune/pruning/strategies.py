@@ -2,40 +2,46 @@
 
 Every registered signal and reference (``random``, ``ablation``) is a strategy
 by its own name: :class:`SignalStrategy` scores the model with it and keeps its
-normalised keep scores. Other strategies (the fusion issue's ``fusion-lr`` and
-``fusion-rf``) join by registering a :class:`Strategy` subclass::
+normalised keep scores. Other strategies are :class:`Strategy` subclasses with
+an options dataclass (a :class:`StrategyOptions` subclass whose fields carry
+``metadata={"help": ...}``); :func:`get_strategy` builds one by name with its
+options as keyword arguments::
 
-    @register_strategy("fusion-lr")
-    class LinearFusionStrategy(Strategy):
+    @dataclass(frozen=True)
+    class TopOptions(StrategyOptions):
+        depth: int = field(default=2, metadata={"help": "layers looked at"})
+
+    @register_strategy("top")
+    class TopStrategy(Strategy):
+        options_class = TopOptions
+
         def rank(self, model, batches, context): ...
 
-:func:`make_plan` also accepts a :class:`Strategy` instance (e.g. one holding a
-fitted fusion model, or :class:`TableStrategy` for scores computed earlier).
+    get_strategy("top", depth=3)
+
+Installed packages add strategies through the entry-point group
+``fuseprune.strategies`` (entry name = strategy name, value =
+``module:StrategySubclass``), loaded once on the first lookup; fuseprune's own
+fusion strategies (``fusion-lr``, ``fusion-rf``) join that way too.
+:func:`make_plan` also accepts a :class:`Strategy` instance (e.g.
+:class:`TableStrategy` for scores computed earlier).
 """
 
 from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
 
 from torch import nn
 
+from fuseprune.config import ConfigMixin
 from fuseprune.errors import ConfigError, DataError, UnknownNameError
 from fuseprune.models.adapters import get_adapter
 from fuseprune.progress import Progress
-from fuseprune.registry import Registry
-from fuseprune.scoring import (
-    REFERENCES,
-    SIGNALS,
-    LossFn,
-    ScoreTable,
-    list_references,
-    list_signals,
-    score_layers,
-)
+from fuseprune.scoring import REFERENCES, SIGNALS, LossFn, ScoreTable, list_references, list_signals, score_layers
 
 
 @dataclass(frozen=True)
@@ -85,24 +91,59 @@ class Ranking:
                 raise DataError(f"ranking scores {name!r} must have {len(keep)} values; got {len(values)}.")
 
 
+@dataclass(frozen=True)
+class StrategyOptions(ConfigMixin):
+    """The options of a strategy; this base has none.
+
+    A strategy with options subclasses it: a frozen dataclass whose fields have
+    defaults, carry ``metadata={"help": ...}`` and are checked in
+    ``__post_init__`` (one-line :class:`~fuseprune.errors.ConfigError`).
+    """
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The option names, in field order."""
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def build(cls, strategy: str, given: Mapping[str, Any]) -> StrategyOptions:
+        """Return the options of ``strategy`` from keyword arguments; an unknown name is refused by name."""
+        unknown = sorted(set(given) - set(cls.names()))
+        if unknown:
+            takes = f"its options: {', '.join(cls.names())}" if cls.names() else "it takes none"
+            raise ConfigError(f"strategy {strategy!r} has no option {', '.join(unknown)}; {takes}.")
+        return cls(**given)
+
+
 class Strategy(ABC):
     """Ranks the layers of a model; a plan removes the lowest-ranked ones.
 
     Attributes:
-        name: Registry name (set by :func:`register_strategy`), recorded in the plan.
+        name: Registry name (checked or set by :func:`register_strategy`), recorded in the plan.
         description: One line saying how the strategy ranks.
+        options_class: The :class:`StrategyOptions` subclass of its options.
+        options: The options this instance was built with (recorded in the plan).
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    options_class: ClassVar[type[StrategyOptions]] = StrategyOptions
+    options: StrategyOptions = StrategyOptions()
+
+    def __init__(self, **options: Any) -> None:
+        self.options = self.options_class.build(self.name or type(self).__name__, options)
 
     @abstractmethod
     def rank(self, model: nn.Module, batches: Iterable[Mapping[str, Any]], context: RankContext) -> Ranking:
         """Return the :class:`Ranking` of every layer of ``model`` as it is now."""
 
+    def prepare(self) -> None:
+        """Get ready to rank (e.g. fit on data); raise a ``FusepruneError`` if the strategy cannot be used."""
+        return None
+
     def parameters(self) -> dict[str, Any]:
-        """JSON-ready settings of this strategy, recorded in the plan (none by default)."""
-        return {}
+        """JSON-ready settings of this strategy, recorded in the plan: its options."""
+        return self.options.to_dict()
 
 
 class SignalStrategy(Strategy):
@@ -114,10 +155,12 @@ class SignalStrategy(Strategy):
 
     description = "the keep scores of one signal or reference"
 
-    def __init__(self, signal: str) -> None:
+    def __init__(self, signal: str, **options: Any) -> None:
         if signal not in SIGNALS and signal not in REFERENCES:
-            raise UnknownNameError(f"unknown strategy {signal!r}; known: {', '.join(list_strategies())}.")
+            known = sorted({*list_signals(), *list_references()})
+            raise UnknownNameError(f"unknown signal or reference {signal!r}; known: {', '.join(known)}.")
         self.signal = signal
+        super().__init__(**options)
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -147,6 +190,7 @@ class TableStrategy(Strategy):
     def __init__(self, table: ScoreTable, signal: str) -> None:
         self.scores = table[signal]
         self.seed = table.seed
+        super().__init__()
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -164,52 +208,3 @@ class TableStrategy(Strategy):
     def parameters(self) -> dict[str, Any]:
         """Where the scores came from."""
         return {"scores": "precomputed", "seed": self.seed}
-
-
-StrategyT = TypeVar("StrategyT", bound=type[Strategy])
-
-#: Strategies other than plain signals and references: name -> Strategy subclass (built without arguments).
-STRATEGIES: Registry[type[Strategy]] = Registry("strategy")
-
-
-def register_strategy(name: str) -> Callable[[StrategyT], StrategyT]:
-    """Return a class decorator that registers a :class:`Strategy` subclass as ``name``."""
-
-    def decorator(cls: StrategyT) -> StrategyT:
-        if not (isinstance(cls, type) and issubclass(cls, Strategy)):
-            raise ConfigError(f"only Strategy subclasses can be registered; got {cls!r}.")
-        if name in SIGNALS or name in REFERENCES:
-            raise ConfigError(f"{name!r} is already a signal or reference strategy; pick another name.")
-        STRATEGIES.add(name, cls)
-        cls.name = name
-        return cls
-
-    return decorator
-
-
-def _load_builtin_strategies() -> None:
-    """Import the modules that register strategies beyond signals (fusion), once, on first use."""
-    import fuseprune.fusion.strategy  # noqa: F401  (registers fusion-lr and fusion-rf)
-
-
-def list_strategies() -> list[str]:
-    """Return every strategy name: registered strategies, signals and references, sorted."""
-    _load_builtin_strategies()
-    return sorted({*STRATEGIES.names(), *list_signals(), *list_references()})
-
-
-def get_strategy(strategy: str | Strategy) -> Strategy:
-    """Return the strategy named ``strategy`` (or ``strategy`` itself if it is one).
-
-    Raises:
-        UnknownNameError: The name is not a registered strategy, signal or reference;
-            the message lists the known ones.
-    """
-    if isinstance(strategy, Strategy):
-        return strategy
-    _load_builtin_strategies()
-    if isinstance(strategy, str) and strategy in STRATEGIES:
-        return STRATEGIES.get(strategy)()
-    if isinstance(strategy, str) and (strategy in SIGNALS or strategy in REFERENCES):
-        return SignalStrategy(strategy)
-    raise UnknownNameError(f"unknown strategy {strategy!r}; known: {', '.join(list_strategies())}.")

@@ -111,7 +111,10 @@ REFERENCES: Registry[type[Reference]] = Registry("reference")
 
 
 def register_signal(name: str) -> Callable[[SignalT], SignalT]:
-    """Return a class decorator that registers a :class:`Signal` subclass as ``name``."""
+    """Return a class decorator that registers a :class:`Signal` subclass as ``name``.
+
+    Everything is checked before the registry or the class is changed.
+    """
 
     def decorator(cls: SignalT) -> SignalT:
         _check_class(cls, Signal, name)
@@ -123,32 +126,35 @@ def register_signal(name: str) -> Callable[[SignalT], SignalT]:
                 f"`needs` of signal {name!r} must be a non-empty subset of {sorted(NEEDS)}; got {sorted(cls.needs)}."
             )
         SIGNALS.add(name, cls)
+        cls.name = name
         return cls
 
     return decorator
 
 
 def register_reference(name: str) -> Callable[[ReferenceT], ReferenceT]:
-    """Return a class decorator that registers a :class:`Reference` subclass as ``name``."""
+    """Return a class decorator that registers a :class:`Reference` subclass as ``name`` (checked first)."""
 
     def decorator(cls: ReferenceT) -> ReferenceT:
         _check_class(cls, Reference, name)
         REFERENCES.add(name, cls)
+        cls.name = name
         return cls
 
     return decorator
 
 
 def _check_class(cls: type, base: type, name: str) -> None:
+    """Raise a one-line ``ConfigError`` unless ``cls`` may be registered as ``name``; changes nothing."""
     if not (isinstance(cls, type) and issubclass(cls, base)):
         raise ConfigError(f"only {base.__name__} subclasses can be registered; got {cls!r}.")
     if name in SIGNALS or name in REFERENCES:
         raise ConfigError(f"{name!r} is already registered as a signal or reference; pick another name.")
-    if cls.name and cls.name != name:
-        raise ConfigError(f"{cls.__name__}.name is {cls.name!r} but it is registered as {name!r}.")
-    if cls.goal not in GOALS:
-        raise ConfigError(f"`goal` of {name!r} must be one of {', '.join(GOALS)}; got {cls.goal!r}.")
-    cls.name = name
+    own = vars(cls).get("name")
+    if own and own != name:
+        raise ConfigError(f"{cls.__name__}.name is {own!r} but it is registered as {name!r}.")
+    if getattr(cls, "goal", None) not in GOALS:
+        raise ConfigError(f"`goal` of {name!r} must be one of {', '.join(GOALS)}; got {getattr(cls, 'goal', None)!r}.")
 
 
 def list_signals(family: str | None = None) -> list[str]:

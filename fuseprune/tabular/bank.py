@@ -5,7 +5,8 @@ cache). Then, step by step until two layers remain: score every layer of the
 current model with every signal on calibration rows from the training split,
 measure each layer's impact (the increase in holdout NLL when it alone is
 skipped), write one bank row per layer, and remove the layer the oracle picks
-(the one with the smallest impact). Following the oracle's iterative path
+(the one with the smallest impact; on a tie the later layer, the rule of
+every removal path). Following the oracle's iterative path
 covers both fresh models (step 0, what one-shot plans see) and partly pruned
 ones (what iterative plans see).
 
@@ -21,8 +22,8 @@ import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from fuseprune.config import ConfigMixin, check_range
@@ -32,7 +33,8 @@ from fuseprune.fusion.bank import FusionBank, state_rows
 from fuseprune.outputs import BANK, check_file
 from fuseprune.progress import Progress, or_null
 from fuseprune.pruning.fingerprint import weights_sha256
-from fuseprune.pruning.surgery import remove_layers
+from fuseprune.pruning.removal import removal_path
+from fuseprune.pruning.strategies import Ranking
 from fuseprune.scoring import ablation_scores
 from fuseprune.tabular.cache import load_or_train, teacher_folder
 from fuseprune.tabular.loss import tabular_loss_fn
@@ -121,24 +123,29 @@ def _resume(out: str | Path, config: BankConfig) -> FusionBank | None:
 
 
 def oracle_path_rows(dataset: str, seed: int, config: BankConfig) -> pd.DataFrame:
-    """Bank rows of one teacher along the ablation oracle's removal path."""
+    """Bank rows of one teacher along the ablation oracle's removal path.
+
+    The path is :func:`~fuseprune.pruning.removal.removal_path` ranked by the
+    measured impact (the smallest goes first; on a tie, the later layer).
+    """
     table = load_table(dataset)
     folder = teacher_folder(config.teachers, dataset, config.preset, seed)
     teacher, _ = load_or_train(table, TrainConfig(preset=config.preset, seed=seed), folder)
     train, holdout = split_of(teacher, table)
     holdout_batches = calibration_batches(teacher.codec, holdout, n_rows=len(holdout), batch_size=256)
-    loss_fn, model = tabular_loss_fn(teacher.codec), teacher.model
-    total = model.config.n_layer
-    original, frames = list(range(total)), []
-    for step in range(total - 1):
+    loss_fn, total = tabular_loss_fn(teacher.codec), teacher.model.config.n_layer
+    frames: list[pd.DataFrame] = []
+
+    def measure(model: Any, removed: tuple[int, ...], kept: tuple[int, ...]) -> Ranking:
+        """Score the state, measure each layer's impact, record the state's rows; rank by the impact."""
         state = TabularGPT(model, teacher.codec)
         scores = score_tabular(state, train, None, n_rows=config.calibration_rows, seed=seed)
         impact = ablation_scores(model, holdout_batches, loss_fn=loss_fn).raw
         keep = {s.name: s.keep for s in scores}
-        frames.append(state_rows(dataset, seed, step, original, keep, impact, total, weights_sha256(model.state_dict())))
-        drop = int(np.argmin(impact))
-        model = remove_layers(model, [drop])
-        original.pop(drop)
-    order = [int(r["layer"].iloc[int(np.argmin(r["impact"]))]) for r in frames]
-    log.info("%s seed %d: oracle removal order %s", dataset, seed, order)
+        frames.append(state_rows(dataset, seed, len(removed), kept, keep, impact, total,
+                                 weights_sha256(model.state_dict())))
+        return Ranking(keep=impact)  # a larger loss increase: more important
+
+    path = [step.next for step in removal_path(teacher.model, measure) if step.next is not None]
+    log.info("%s seed %d: oracle removal order %s", dataset, seed, path)
     return pd.concat(frames, ignore_index=True)

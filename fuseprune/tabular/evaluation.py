@@ -58,6 +58,7 @@ class EvalConfig(ConfigMixin):
     target: str = field(default="", metadata={"help": "column utility predicts (empty = the data set's own, if any)"})
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "seeds", tuple(self.seeds))  # a JSON list comes back as the same config
         if not self.seeds:
             raise ConfigError("`seeds` must name at least one seed; got none.")
         for seed in self.seeds:

@@ -44,7 +44,20 @@ CHECKSUM_KEY = "weights_sha256"
 
 
 def build_model(codec: Codec, preset: str | ModelPreset = "default", seed: int = 0) -> GPT2LMHeadModel:
-    """Return a freshly initialised GPT-2 sized by ``preset`` for the codec's vocabulary and row length."""
+    """Return a freshly initialised GPT-2 sized by ``preset`` for the codec's vocabulary and row length.
+
+    The weights depend on ``seed`` only; the caller's global torch RNG is left as it was.
+    """
+    with torch.random.fork_rng():
+        return seeded_model(codec, preset, seed)
+
+
+def seeded_model(codec: Codec, preset: str | ModelPreset, seed: int) -> GPT2LMHeadModel:
+    """:func:`build_model` on the global torch RNG: seed it, initialise, and leave it where initialisation ended.
+
+    For a training loop that draws its dropout masks from that same stream (run it
+    inside ``torch.random.fork_rng()`` to leave its caller's RNG alone).
+    """
     spec = PRESETS.get(preset) if isinstance(preset, str) else preset
     config = GPT2Config(
         vocab_size=codec.vocab_size,

@@ -22,7 +22,7 @@ from fuseprune.progress import Progress
 from fuseprune.tabular.codec import TableCodec
 from fuseprune.tabular.interface import Codec
 from fuseprune.tabular.loss import masked_token_nll, mean_row_nll
-from fuseprune.tabular.model import PRESETS, TabularGPT, build_model
+from fuseprune.tabular.model import PRESETS, TabularGPT, seeded_model
 from fuseprune.training import LoopHistory, RunShuffle, TrainingLoop, optimizer_step
 
 log = logging.getLogger(__name__)
@@ -79,8 +79,9 @@ def train_tabular(
     codec = codec or TableCodec.fit(train, kinds)
     fit_rows, val_rows = split_frame(train, config.validation_fraction, config.seed)
     fit_ids, val_ids = codec.encode(fit_rows), codec.encode(val_rows)
-    model = build_model(codec, config.preset, seed=config.seed)
-    history = _fit(model, fit_ids, val_ids, codec, config, progress)
+    with torch.random.fork_rng():  # the caller's RNG is left as it was
+        model = seeded_model(codec, config.preset, config.seed)  # dropout continues the initialisation's stream
+        history = _fit(model, fit_ids, val_ids, codec, config, progress)
     info = {"preset": config.preset, "train_config": config.to_dict(), "history": history.to_dict()}
     return TabularGPT(model.eval(), codec, info), history
 

@@ -224,6 +224,12 @@ CASES: dict[str, tuple[Callable, str]] = {
                           "argument --max-params: must be between 1"),
     "plan-seed-negative": (on_model("plan", "{model}", "--remove", "1", "--seed", "-1", "--out", "{root}/p.json"),
                            "argument --seed"),
+    "plan-bank-for-a-signal": (on_model("plan", "{model}", "--strategy", "block_influence", "--bank", "{root}/b.csv",
+                                        "--remove", "1", "--out", "{root}/p.json"),
+                               "`--bank` does not apply to strategy 'block_influence' (it takes no options)"),
+    "plan-unknown-strategy-with-bank": (on_model("plan", "{model}", "--strategy", "fusion-xx", "--bank", "b.csv",
+                                                 "--remove", "1", "--out", "{root}/p.json"),
+                                        "unknown strategy 'fusion-xx'; known: ablation"),
     "prune-damaged-model": (damaged(lambda f: edit_json(f / "config.json", lambda c: c.update(n_layer=1)), "prune"),
                             "unexpected tensors transformer.h.1."),
     # distill

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
+from transformers import GPT2LMHeadModel
 
 from fuseprune.errors import ModelError, OutputError, PathNotFoundError
 from fuseprune.tabular import PRESETS, TableCodec, TabularGPT, build_model
@@ -23,6 +26,20 @@ def test_seed_preset_is_the_43m_parameter_baseline(wisconsin):
     expected = 6 * (12 * d * d + 13 * d) + 2 * d + (codec.vocab_size + codec.sequence_length) * d
     assert sum(p.numel() for p in model.parameters()) == expected
     assert 42e6 < expected < 44e6
+
+
+def test_build_model_leaves_the_callers_rng_alone_and_depends_on_the_seed_only(tiny_bundle):
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    first = build_model(tiny_bundle.codec, "tiny", seed=7)
+    assert torch.equal(torch.get_rng_state(), before)  # the caller's global RNG is where it was
+    torch.manual_seed(999)
+    second = build_model(tiny_bundle.codec, "tiny", seed=7)
+    # the weights are those of a model initialised right after torch.manual_seed(7), whatever the caller's RNG
+    torch.manual_seed(7)
+    reference = GPT2LMHeadModel(copy.deepcopy(first.config))
+    for name, weights in reference.state_dict().items():
+        assert torch.equal(first.state_dict()[name], weights) and torch.equal(second.state_dict()[name], weights), name
 
 
 def test_model_is_sized_for_the_codec(tiny_bundle):

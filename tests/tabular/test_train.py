@@ -21,6 +21,13 @@ def test_training_lowers_validation_loss_and_records_history(tiny_bundle, wiscon
     assert mean_row_nll(tiny_bundle.model, ids, tiny_bundle.codec) < untrained - 2.0
 
 
+def test_training_leaves_the_callers_rng_alone(wisconsin):
+    torch.manual_seed(5)
+    before = torch.get_rng_state()
+    train_tabular(wisconsin.frame.head(60), TrainConfig(preset="tiny", max_epochs=1, seed=1))
+    assert torch.equal(torch.get_rng_state(), before)
+
+
 def test_same_seed_gives_identical_weights(wisconsin):
     frame = wisconsin.frame.head(120)
     config = TrainConfig(preset="tiny", max_epochs=2, seed=3)
