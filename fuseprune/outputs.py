@@ -41,7 +41,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from fuseprune.version import __version__
 from fuseprune.errors import OutputError
 from fuseprune.files import (
     atomic_directory,
@@ -52,6 +51,7 @@ from fuseprune.files import (
     write_text_atomic,
 )
 from fuseprune.output_paths import writable_target
+from fuseprune.version import __version__
 
 MARKER = ".fuseprune"
 ATTRIBUTE = "user.fuseprune"

@@ -108,7 +108,10 @@ def preset_of(model_config: Any, recorded: str | None = None) -> ModelPreset:
         return PRESETS.get(recorded)
     for name in PRESETS:
         preset = PRESETS.get(name)
-        if (preset.n_embd, preset.n_head) == (getattr(model_config, "n_embd", None), getattr(model_config, "n_head", None)):
+        if (preset.n_embd, preset.n_head) == (
+            getattr(model_config, "n_embd", None),
+            getattr(model_config, "n_head", None),
+        ):
             return preset
     return PRESETS.get("default")
 

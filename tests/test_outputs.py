@@ -224,10 +224,13 @@ def test_a_read_only_parent_is_refused_by_trying_to_create_a_temporary_there():
     (root / "ro").mkdir(parents=True)
     root.chmod(0o777)
     (root / "ro").chmod(0o555)  # root could still write here; nobody cannot
-    code = ("import sys; from fuseprune.outputs import MODEL, PLAN, check_file, check_folder\n"
-            "for check in (lambda: check_folder(sys.argv[1] + '/m', MODEL), lambda: check_file(sys.argv[1] + '/p', PLAN)):\n"
-            "    try: check(); print('accepted')\n"
-            "    except OSError as e: print(e)\n")
+    code = (
+        "import sys; from fuseprune.outputs import MODEL, PLAN, check_file, check_folder\n"
+        "for check in (lambda: check_folder(sys.argv[1] + '/m', MODEL),\n"
+        "              lambda: check_file(sys.argv[1] + '/p', PLAN)):\n"
+        "    try: check(); print('accepted')\n"
+        "    except OSError as e: print(e)\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
     try:
         result = subprocess.run([SYSTEM_PYTHON, "-c", code, str(root / "ro")], capture_output=True, text=True,

@@ -9,7 +9,18 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from fuseprune.cli.output import MAX_CALIBRATION_ROWS, MAX_SPEED_ROWS, add_overwrite, emit, err, integer, names, out, seeds, table
+from fuseprune.cli.output import (
+    MAX_CALIBRATION_ROWS,
+    MAX_SPEED_ROWS,
+    add_overwrite,
+    emit,
+    err,
+    integer,
+    names,
+    out,
+    seeds,
+    table,
+)
 
 
 class GridDisplay:
@@ -25,21 +36,25 @@ class GridDisplay:
         self._done = self._failed = self._total = 0
 
     def begin(self, phase: str, total: int) -> None:
+        """Start the bar of ``phase`` with ``total`` cells."""
         self._running, self._done, self._failed, self._total = [], 0, 0, total
         self._progress.start()
         self._task = self._progress.add_task(phase, total=total, info="")
 
     def started(self, label: str) -> None:
+        """Show cell ``label`` as running."""
         self._running.append(label)
         self._update()
 
     def finished(self, label: str, ok: bool) -> None:
+        """Count cell ``label`` as done (failed unless ``ok``)."""
         self._running.remove(label)
         self._done += 1
         self._failed += not ok
         self._update(advance=1)
 
     def end(self) -> None:
+        """Stop the display, leaving the last bar on screen."""
         self._progress.stop()
 
     def _update(self, advance: int = 0) -> None:
@@ -52,8 +67,8 @@ class GridDisplay:
 def cmd_compare(args: argparse.Namespace) -> None:
     """Run (or resume) a grid of pruning strategies on data sets and seeds."""
     from fuseprune.compare import GridConfig, run_grid
-    from fuseprune.outputs import RESULTS, check_folder
     from fuseprune.lifetime import Terminated, sigterm_raises
+    from fuseprune.outputs import RESULTS, check_folder
 
     check_folder(args.out, RESULTS, option="--out")
     config = GridConfig(
@@ -115,10 +130,25 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--seeds", type=seeds, default=[0], help="teacher seeds per data set (default: 0)")
     p.add_argument("--preset", default="default", help="teacher model size (default: %(default)s)")
     p.add_argument("--quality-seeds", type=seeds, default=[0], help="sampling seeds per quality figure (default: 0)")
-    p.add_argument("--calibration-rows", type=integer(1, MAX_CALIBRATION_ROWS), default=256, help=f"training rows strategies score on, at most {MAX_CALIBRATION_ROWS:,} (default: 256)")
-    p.add_argument("--speed-rows", type=integer(1, MAX_SPEED_ROWS), default=256, help=f"rows per timed sampling run, at most {MAX_SPEED_ROWS:,} (default: 256)")
+    p.add_argument(
+        "--calibration-rows",
+        type=integer(1, MAX_CALIBRATION_ROWS),
+        default=256,
+        help=f"training rows strategies score on, at most {MAX_CALIBRATION_ROWS:,} (default: 256)",
+    )
+    p.add_argument(
+        "--speed-rows",
+        type=integer(1, MAX_SPEED_ROWS),
+        default=256,
+        help=f"rows per timed sampling run, at most {MAX_SPEED_ROWS:,} (default: 256)",
+    )
     p.add_argument("--distill", action="store_true", help="also measure every step after a short distillation")
-    p.add_argument("--distill-epochs", type=integer(1, 1000), default=3, help="epochs of that distillation, at most 1000 (default: 3)")
+    p.add_argument(
+        "--distill-epochs",
+        type=integer(1, 1000),
+        default=3,
+        help="epochs of that distillation, at most 1000 (default: 3)",
+    )
     p.add_argument("--bank", help="fusion bank for fusion-lr/fusion-rf (default: the shipped one)")
     p.add_argument("--metrics", default="",
                    help="evaluation metrics measured at every step besides SDMetrics quality: names, default or all "

@@ -125,8 +125,11 @@ def per_seed(frame: pd.DataFrame, table: Callable[..., pd.DataFrame], measure: s
 
 
 def separated_winners(seed_table: pd.DataFrame, higher_is_better: bool) -> pd.Series:
-    """Per data set: the strategy with the best seed mean if a paired test over its seeds separates it
-    from every other strategy (the oracle left out), else None (a tie)."""
+    """Per data set: the strategy with the best seed mean if it is separated from every other strategy.
+
+    Separated means a paired test over the seeds tells it apart from each other strategy (the oracle
+    left out); data sets without such a strategy get None (a tie).
+    """
     contenders = seed_table.drop(columns=[REFERENCE], errors="ignore")
     result: dict[Any, str | None] = {}
     for dataset, rows in contenders.groupby(level="dataset", sort=True):
@@ -151,8 +154,10 @@ def winner_counts(winners: pd.Series, strategies: Sequence[str]) -> pd.Series:
 
 def versus(seed_table: pd.DataFrame, baseline: str, higher_is_better: bool, *,
            baseline_first: bool = False) -> dict[str, PairedComparison]:
-    """Every strategy against ``baseline`` (or, with ``baseline_first``, the baseline against every
-    strategy), paired by (data set, seed) across all data sets; keyed by the other strategy."""
+    """Every strategy against ``baseline``, paired by (data set, seed) across all data sets.
+
+    With ``baseline_first``, the baseline against every strategy instead. Keyed by the other strategy.
+    """
     if baseline not in seed_table.columns:
         return {}
     result = {}
@@ -188,10 +193,10 @@ def layer_ranks(records: Sequence[dict[str, Any]]) -> dict[str, pd.DataFrame]:
             continue
         ranks = _removal_ranks(r["keep"])
         rows += [{"dataset": r["dataset"], "seed": r["seed"], "strategy": r["strategy"], "layer": layer,
-                  "rank": rank} for layer, rank in zip(r["kept"], ranks)]
+                  "rank": rank} for layer, rank in zip(r["kept"], ranks, strict=True)]
         oracle = _removal_ranks(r["state"]["oracle_impact"])
         rows += [{"dataset": r["dataset"], "seed": r["seed"], "strategy": "oracle", "layer": layer, "rank": rank}
-                 for layer, rank in zip(r["kept"], oracle)]
+                 for layer, rank in zip(r["kept"], oracle, strict=True)]
     frame = pd.DataFrame(rows).drop_duplicates(["dataset", "seed", "strategy", "layer"])
     return {dataset: group.pivot_table(index="strategy", columns="layer", values="rank", aggfunc="mean")
             for dataset, group in frame.groupby("dataset")}
@@ -216,8 +221,11 @@ def wall_time(frame: pd.DataFrame) -> pd.DataFrame:
 
 def fusion_versus_best_signal(seed_table: pd.DataFrame, higher_is_better: bool,
                               fusion: str = "fusion-rf") -> pd.DataFrame:
-    """Per data set: the fusion's seed mean, the single signal with the best seed mean, its value and
-    the fusion's verdict against it over the seeds (better, worse or tie)."""
+    """Per data set: the fusion against the best single signal.
+
+    Columns: the fusion's seed mean, the single signal with the best seed mean, its value and the
+    fusion's verdict against it over the seeds (better, worse or tie).
+    """
     signals = [s for s in list_signals() if s in seed_table.columns]
     if fusion not in seed_table.columns or not signals:
         return pd.DataFrame()

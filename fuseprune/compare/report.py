@@ -138,8 +138,11 @@ def _comparisons(criterion: str, seed_table: pd.DataFrame, higher: bool) -> list
 
 def _extra_figures(records: list[dict[str, Any]], frame: pd.DataFrame, curve: pd.DataFrame,
                    reference: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, bool]]:
-    """Per figure of the grid's other metrics: its table with half the layers removed (strategies, then the
-    teacher and the reference), the per-seed table the statistics use, and whether higher is better."""
+    """Per figure of the grid's other metrics: its tables at half the layers removed.
+
+    Each figure maps to its table with half the layers removed (strategies, then the teacher and the
+    reference), the per-seed table the statistics use, and whether higher is better.
+    """
     result = {}
     for figure, (goal, ideal) in analysis.figure_goals(records).items():
         table = analysis.at_half(curve, figure)
@@ -186,7 +189,7 @@ def _verdicts(report: Report, against: str) -> pd.DataFrame:
     rows = table[table["table"] == against]
     rows = rows.assign(name=rows["strategy"] if against == "random" else rows["against"])
     rows = rows.assign(text=[f"{v} (p={p:.2g}, n={n})" for v, p, n in zip(rows["verdict"], rows["p (Wilcoxon)"],
-                                                                           rows["n"])])
+                                                                           rows["n"], strict=True)])
     return rows.pivot(index="name", columns="criterion", values="text")[list(pd.unique(rows["criterion"]))]
 
 

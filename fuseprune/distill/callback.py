@@ -54,8 +54,10 @@ def _with_loss(output: Any, loss: torch.Tensor) -> Any:
 
 
 def _counts_shifted_labels(model: nn.Module) -> bool:
-    """Whether the Trainer counts ``num_items_in_batch`` over ``labels[..., 1:]`` (as transformers 5 does
-    for models whose ``loss_type`` maps to the causal-LM loss) rather than over all labels."""
+    """Whether the Trainer counts ``num_items_in_batch`` over ``labels[..., 1:]`` rather than all labels.
+
+    transformers 5 does so for models whose ``loss_type`` maps to the causal-LM loss.
+    """
     try:
         from transformers.loss.loss_utils import LOSS_MAPPING, ForCausalLMLoss
     except ImportError:  # pragma: no cover - other transformers layouts

@@ -53,7 +53,7 @@ def score_rows(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: Mapping[str, 
         quality.generate(real, synthetic, metadata, verbose=False)
         diagnostic = DiagnosticReport()
         diagnostic.generate(real, synthetic, metadata, verbose=False)
-    properties = dict(zip(*quality.get_properties()[["Property", "Score"]].T.values))
+    properties = dict(zip(*quality.get_properties()[["Property", "Score"]].T.values, strict=True))
     return QualityScores(
         quality=float(quality.get_score()),
         column_shapes=float(properties["Column Shapes"]),

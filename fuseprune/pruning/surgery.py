@@ -26,9 +26,9 @@ from pathlib import Path
 from torch import nn
 
 from fuseprune.errors import ConfigError, ModelError
-from fuseprune.outputs import TRANSFORMERS_MODEL, output_folder
 from fuseprune.models.adapters import LayerAdapter, get_adapter
 from fuseprune.models.architectures import ARCHITECTURES
+from fuseprune.outputs import TRANSFORMERS_MODEL, output_folder
 from fuseprune.pruning.fingerprint import fingerprint_model
 from fuseprune.pruning.plan import PrunePlan
 from fuseprune.pruning.renumber import renumber_layer

@@ -27,6 +27,7 @@ from pandas.api import types as ptypes
 
 from fuseprune.errors import CodecError
 from fuseprune.tabular.schema import MAX_DECIMALS, MAX_DIGITS, check_column
+
 MAX_EXACT_DECIMALS = 22  # 10.0**22 is the largest power of ten a double holds exactly
 HEAD_PLUS, HEAD_MINUS, HEAD_NA = "+", "-", "NA"
 

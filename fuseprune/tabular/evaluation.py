@@ -47,11 +47,18 @@ class EvalConfig(ConfigMixin):
     """How a model is evaluated."""
 
     seeds: tuple[int, ...] = field(default=(0, 1, 2), metadata={"help": "sampling seeds; each figure is their mean"})
-    n_rows: int = field(default=0, metadata={"help": "rows sampled per seed for scoring (0 = as many as the training "
-                                                   f"split, at most {DEFAULT_SCORING_ROWS}; never more than {MAX_SCORING_ROWS})"})
+    n_rows: int = field(
+        default=0,
+        metadata={
+            "help": "rows sampled per seed for scoring (0 = as many as the training "
+            f"split, at most {DEFAULT_SCORING_ROWS}; never more than {MAX_SCORING_ROWS})"
+        },
+    )
     speed_rows: int = field(default=1024, metadata={"help": "rows sampled per timed speed run"})
     speed_repeats: int = field(default=5, metadata={"help": "timed speed runs; rows/s is their median"})
-    batch_size: int = field(default=0, metadata={"help": "rows sampled at once (0 = the fastest for the model's width)"})
+    batch_size: int = field(
+        default=0, metadata={"help": "rows sampled at once (0 = the fastest for the model's width)"}
+    )
     ceiling: bool = field(default=True, metadata={
         "help": "also score real rows in the generator's place (the reference)"})
     metrics: tuple[str, ...] = field(default=("default",), metadata={"help": "metrics: names, `default` or `all`"})

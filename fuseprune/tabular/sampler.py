@@ -119,7 +119,7 @@ def _sample_batch(stepper: Stepper, tables: PositionTables, noise: torch.Tensor,
     state = torch.full((rows,), tables.start, dtype=torch.long)
     prefix = torch.zeros(rows, dtype=torch.long)  # rows with equal tokens so far have equal numbers here
     stepper.reset(rows, len(tables.low) + 1)
-    for t, (low, high) in enumerate(zip(tables.low, tables.high)):
+    for t, (low, high) in enumerate(zip(tables.low, tables.high, strict=True)):
         groups = _groups(prefix, rows) if prefix is not None else None
         prefix = None if groups is None else groups[1]
         logits = stepper.logits(ids[:, t], t, low, high, groups)

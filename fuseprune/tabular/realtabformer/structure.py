@@ -106,7 +106,7 @@ def _check_tokens(codec: RtfCodec) -> None:
         raise CodecError(f"col_idx_ids has {len(codec.position_ids)} positions but there are "
                          f"{len(codec.processed_columns)} processed columns; the vocabulary does not match.")
     seen: set[int] = set()
-    for t, (name, ids) in enumerate(zip(codec.processed_columns, codec.position_ids)):
+    for t, (name, ids) in enumerate(zip(codec.processed_columns, codec.position_ids, strict=True)):
         if not ids:
             raise CodecError(f"position {t} ({name!r}) allows no token; the vocabulary is incomplete.")
         for i in ids:

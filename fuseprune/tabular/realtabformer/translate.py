@@ -53,7 +53,7 @@ def translate(codec: TableCodec) -> tuple[RtfCodec, np.ndarray]:
         column, kind, texts = _column(col)
         prefix = f"{str(index).zfill(digits)}{SEP}{kind}{SEP}{col.name}"
         names = [prefix] if kind == "CATEGORICAL" else [f"{prefix}_{j:02d}" for j in range(len(texts))]
-        for j, (name, options) in enumerate(zip(names, texts)):
+        for j, (name, options) in enumerate(zip(names, texts, strict=True)):
             first = len(tokens)
             tokens += [f"{name}{SEP}{text}" for text in options]
             rtf_of += range(first, len(tokens))
