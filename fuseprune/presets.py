@@ -104,7 +104,7 @@ def preset_of(model_config: Any, recorded: str | None = None) -> ModelPreset:
         model_config: The model's GPT-2 config (``n_embd`` and ``n_head`` are read).
         recorded: The preset name the model's info records, if any.
     """
-    if recorded in PRESETS:
+    if recorded is not None and recorded in PRESETS:
         return PRESETS.get(recorded)
     for name in PRESETS:
         preset = PRESETS.get(name)

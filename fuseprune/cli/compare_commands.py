@@ -105,14 +105,14 @@ def cmd_report(args: argparse.Namespace) -> None:
 
     check_folder(args.out or Path(args.results) / "report", REPORT, args.overwrite, option="--out")
     report = write_report(args.results, args.out, overwrite=args.overwrite)
-    counts = {name: wins.to_dict() for name, wins in report.winners.items()}
+    counts = {name: {str(s): int(n) for s, n in wins.items()} for name, wins in report.winners.items()}
     payload = {"report": str(report.folder / "report.md"), "missing_cells": report.missing_cells, "winners": counts,
                "ties": report.ties}
 
     def render() -> Any:
         strategies = sorted({s for wins in counts.values() for s in wins})
-        rows = sorted([[s, *[counts[name].get(s, 0) for name in counts]] for s in strategies],
-                      key=lambda r: -sum(r[1:]))
+        wins = {s: [counts[name].get(s, 0) for name in counts] for s in strategies}
+        rows: list[list[Any]] = [[s, *wins[s]] for s in sorted(strategies, key=lambda s: -sum(wins[s]))]
         rows.append(["tie (no separated winner)", *[report.ties[name] for name in counts]])
         return table(f"data sets won with a lead a paired test confirms, per criterion "
                      f"(report: {report.folder / 'report.md'})", ["strategy", *counts], rows)

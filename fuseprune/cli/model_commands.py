@@ -8,6 +8,7 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from fuseprune.cli.output import (
     LOOP_TYPES,
@@ -63,7 +64,7 @@ def cmd_metrics(args: argparse.Namespace) -> None:
     from fuseprune.evaluation import METRICS, list_metrics
     from fuseprune.evaluation.display import goal_text
 
-    payload = []
+    payload: list[dict[str, Any]] = []
     for name in list_metrics():
         metric = METRICS.get(name)
         figures = [{"name": f.name, "goal": f.goal, "ideal": f.ideal,  # an unbounded end is null

@@ -23,7 +23,7 @@ candidate), shown for reference.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -113,7 +113,7 @@ def area_under(curve: pd.DataFrame, measure: str = "quality") -> pd.DataFrame:
             return float("nan")
         return float(np.sum((y[1:] + y[:-1]) / 2 * np.diff(x)) / (x[-1] - x[0]))
 
-    values = curve.groupby(["dataset", "strategy"]).apply(area, include_groups=False).rename(measure)
+    values = curve.groupby(["dataset", "strategy"])[["step", measure]].apply(area).rename(measure)
     return values.reset_index().pivot(index="dataset", columns="strategy", values=measure)
 
 
@@ -144,7 +144,7 @@ def separated_winners(seed_table: pd.DataFrame, higher_is_better: bool) -> pd.Se
     return pd.Series(result, dtype=object)
 
 
-def winner_counts(winners: pd.Series, strategies: Sequence[str]) -> pd.Series:
+def winner_counts(winners: pd.Series, strategies: Iterable[str]) -> pd.Series:
     """Data sets each strategy won (separated winners only; the oracle left out), most first."""
     counts = pd.Series(0, index=[s for s in strategies if s != REFERENCE], dtype=int)
     for strategy in winners.dropna():
@@ -245,5 +245,5 @@ def highlighted(curve: pd.DataFrame, dataset: str) -> list[str]:
     """Strategies drawn in colour for ``dataset``: fusions, the oracle, random and the best single signal."""
     table = area_under(curve[curve["dataset"] == dataset])
     signals = [s for s in list_signals() if s in table.columns]
-    best = [table.loc[dataset, signals].idxmax()] if signals else []
+    best = [str(table.loc[dataset, signals].idxmax())] if signals else []
     return [s for s in (*FUSION, REFERENCE, "random", *best) if s in table.columns]

@@ -20,6 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import connection
+from typing import Any
 from urllib.parse import urlparse
 
 from fuseprune.compare.cell import Record, Task, execute
@@ -138,7 +139,7 @@ class RayBackend(Backend):
 
     def run(self, tasks: Sequence[Task], started: Callable[[Task], None]) -> Iterator[Finished]:
         """Run ``tasks`` as Ray tasks, at most ``jobs`` at a time; yield each as it finishes."""
-        pending, running = list(tasks), {}
+        pending, running = list(tasks), dict[Any, Task]()  # Ray object reference -> its task
         while pending or running:
             while pending and len(running) < self.jobs:
                 task = pending.pop(0)

@@ -98,7 +98,7 @@ def write_report(results: str | Path, out: str | Path | None = None, overwrite: 
             table.to_csv(tmp / "tables" / f"{name}.csv", index=name != "head_to_head")
         _counts(report).to_csv(tmp / "tables" / "winner_counts.csv")
         plots.curve_panels(curve, tmp / "curves.png")
-        has_distilled = curve["distilled_quality"].notna().any()
+        has_distilled = bool(curve["distilled_quality"].notna().any())
         if has_distilled:
             plots.curve_panels(curve, tmp / "curves_distilled.png", ("distilled_quality", "distilled_holdout_nll"))
         plots.rank_heatmaps(analysis.layer_ranks(records), tmp / "layer_ranks.png")
@@ -243,7 +243,7 @@ def _criterion_sections(report: Report, separated: dict[str, pd.Series]) -> list
         winners = separated[name]
         lines += [f"## {TITLES[name]}", "", "A separated winner per data set in bold (none: a tie); the last "
                   "column is the mean over data sets.", "",
-                  _table(table, "{:.4f}", bold=lambda strategy, dataset, w=winners: w.get(dataset) == strategy), ""]
+                  _table(table, "{:.4f}", bold=_won_by(winners)), ""]
     for name, title in (("fusion_rf_vs_best_signal", "quality AUC"), ("fusion_rf_vs_best_signal_nll", "NLL AUC")):
         table = report.tables[name]
         if not table.empty:
@@ -267,6 +267,11 @@ def _extra_sections(report: Report, extra: list[str]) -> list[str]:
 
 def _with_mean(table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([table, table.mean().to_frame("mean").T])
+
+
+def _won_by(winners: pd.Series) -> Callable[[Any, Any], bool]:
+    """``bold(strategy, dataset)`` for :func:`_table`: whether ``strategy`` is the data set's separated winner."""
+    return lambda strategy, dataset: bool(winners.get(dataset) == strategy)
 
 
 def _table(table: pd.DataFrame, number: str, bold: Callable[[Any, Any], bool] | None = None) -> str:

@@ -72,7 +72,7 @@ def read_csv(path: str | Path, delimiter: str | None = None) -> tuple[pd.DataFra
         raise PathNotFoundError(f"CSV file {where} does not exist; check the path.")
     sample = _sample(path)
     sniffed = delimiter is None
-    delimiter = sniff_delimiter(sample, where) if sniffed else delimiter
+    delimiter = sniff_delimiter(sample, where) if delimiter is None else delimiter
     header = check_rows(path, delimiter)
     frame = _parse(path, delimiter, len(header))
     log.info("read %s: %d rows, %d columns, delimiter %s (%s)", path, len(frame), frame.shape[1],

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -261,7 +261,14 @@ def read_codec_file(folder: str | Path) -> tuple[Path, dict[str, Any]]:
     return path, payload
 
 
-def load_codec(folder: str | Path, cls: type | None = None) -> Any:
+class CodecClass(Protocol):
+    """A codec class: builds its codec from the payload of ``codec.json``."""
+
+    def from_dict(self, payload: Mapping[str, Any]) -> Any:
+        """The codec of ``payload``."""
+
+
+def load_codec(folder: str | Path, cls: CodecClass | None = None) -> Any:
     """Read ``codec.json`` from ``folder`` as ``cls``, or as the codec class its ``kind`` names (``table`` if none).
 
     Raises:

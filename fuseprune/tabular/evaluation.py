@@ -12,7 +12,7 @@ import logging
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -30,6 +30,9 @@ from fuseprune.tabular.loss import mean_row_nll
 from fuseprune.tabular.model import TabularGPT
 from fuseprune.tabular.sampler import sample_rows
 from fuseprune.tabular.speed import measure_sampling_speed
+
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
 
 log = logging.getLogger(__name__)
 #: Rows sampled per seed for scoring when not asked: the training split's size, at most this many.
@@ -147,7 +150,10 @@ class EvaluationRecord:
         table = Table(title=f"evaluation on {self.data} ({self.n_rows} rows x {len(self.seeds)} seeds)",
                       caption="mean ± sd over sampling seeds; reference: real rows in the generator's place "
                               "(real train vs holdout)")
-        for column, justify in (("measure", "left"), ("better", "left"), ("value", "right"), ("reference", "right")):
+        justified: tuple[tuple[str, JustifyMethod], ...] = (
+            ("measure", "left"), ("better", "left"), ("value", "right"), ("reference", "right")
+        )
+        for column, justify in justified:
             table.add_column(column, justify=justify)
         for row in self.rows():
             table.add_row(*row)

@@ -52,11 +52,16 @@ class ModelSource:
 
     def codec(self) -> Codec:
         """The model's codec (without loading the weights when only the folder is known)."""
-        return self.bundle.codec if self.bundle is not None else load_codec(self.folder)
+        return self.bundle.codec if self.bundle is not None else load_codec(self._folder())
 
     def load(self) -> TabularGPT:
         """The model itself."""
-        return self.bundle if self.bundle is not None else TabularGPT.load(self.folder)
+        return self.bundle if self.bundle is not None else TabularGPT.load(self._folder())
+
+    def _folder(self) -> Path:
+        if self.folder is None:
+            raise ConfigError("a model source needs the model or its saved folder; pass one of them.")
+        return self.folder
 
     def saved_folder(self, why: str) -> str:
         """The folder, or a one-line error saying that ``why`` needs one."""

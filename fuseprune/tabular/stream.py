@@ -109,7 +109,7 @@ def sample_to_file(
     source = model if isinstance(model, ModelSource) else ModelSource.of(model)
     codec = source.codec()
     progress = or_null(progress)
-    start, head = time.perf_counter(), []
+    start, head = time.perf_counter(), list[pd.DataFrame]()
     with RUNNERS.get(config.backend)(source, config) as runner:
         writer = RowWriter(path, codec.example_row(), overwrite) if path is not None else None
         with writer if writer is not None else contextlib.nullcontext():

@@ -17,7 +17,7 @@ follows REaLTabFormer's (see :mod:`~fuseprune.tabular.realtabformer.text`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -180,18 +180,19 @@ class RtfCodec:
         for value in series.tolist():
             key = ("NA",) if pd.isna(value) else (type(value).__name__, value)
             if key not in parts_of:
-                parts = self._parts(group, value)
-                missing = [p for p, lookup in zip(parts, lookups, strict=True) if p not in lookup]
-                if missing:
+                pairs = list(zip(self._parts(group, value), lookups, strict=True))
+                known = [lookup[p] for p, lookup in pairs if p is not None and p in lookup]
+                if len(known) != len(pairs):
+                    missing = next(p for p, lookup in pairs if p is None or p not in lookup)
                     raise CodecError(
                         f"column {group.source!r} holds {value!r}, which the model's vocabulary cannot write "
-                        f"(no token {missing[0]!r}); use the data the model was trained on."
+                        f"(no token {missing!r}); use the data the model was trained on."
                     )
-                parts_of[key] = [lookup[p] for p, lookup in zip(parts, lookups, strict=True)]
+                parts_of[key] = known
             rows.append(parts_of[key])
         return np.array(rows, dtype=np.int64).reshape(len(series), len(group.positions))
 
-    def _parts(self, group: Group, value: Any) -> list[str]:
+    def _parts(self, group: Group, value: Any) -> Sequence[str | None]:
         if group.column.kind == "categorical":
             return [rtext.category_text(value)]
         transform = group.column.transform or {}

@@ -35,7 +35,7 @@ MISSING_TEXTS = (CATEGORY_NA, "NaN")
 TEXT_DTYPES = ("object", "str", "string")
 
 
-def number_text(value: float, transform: dict[str, Any]) -> str | None:
+def number_text(value: float | None, transform: dict[str, Any]) -> str | None:
     """REaLTabFormer's text of one number (None for a missing or non-finite one)."""
     if value is None or not math.isfinite(value):
         return None
@@ -114,7 +114,7 @@ def restore_numbers(name: str, values: np.ndarray, missing: np.ndarray, dtype: s
         return pd.Series(flags, name=name).astype("bool") if not missing.any() else pd.Series(flags, name=name)
     if ptypes.is_integer_dtype(kind) and whole:
         if missing.any() and not ptypes.is_extension_array_dtype(kind):
-            return series.astype(str(kind).capitalize().replace("Uint", "UInt"))
+            return series.astype(ptypes.pandas_dtype(str(kind).capitalize().replace("Uint", "UInt")))
         return series.astype(kind)
     if ptypes.is_float_dtype(kind):
         return series.astype(kind)
