@@ -190,6 +190,16 @@ def test_a_parent_that_is_a_file_is_refused(tmp_path):
         check_file(tmp_path / "f" / "plan.json", PLAN)
 
 
+def test_an_os_error_without_a_system_reason_is_refused_with_its_message(tmp_path, monkeypatch):
+    # An OSError raised with only a message (strerror None), as some file systems and wrappers do.
+    def refuse(path, *args, **kwargs):
+        raise OSError("quota exceeded on this share")
+
+    monkeypatch.setattr(os, "mkdir", refuse)
+    with pytest.raises(OutputError, match="cannot be written: quota exceeded on this share in"):
+        check_folder(tmp_path / "new", MODEL)
+
+
 def test_read_only_outputs_are_refused(tmp_path):
     write_model(tmp_path / "m")
     (tmp_path / "m").chmod(0o555)
