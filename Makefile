@@ -1,6 +1,6 @@
 # Two commands set up everything on a fresh machine:
 #   make run   -> create .venv, install, run the main job on the bundled default data
-#   make test  -> create .venv, install, run the whole test suite (but the peer tests)
+#   make test  -> create .venv, install, then ruff, mypy and the whole test suite (but the peer tests)
 # REaLTabFormer, the peer, lives in a side environment (it needs transformers < 5):
 #   make peer        -> build it at $(PEER_VENV) (bench/peer/setup.sh)
 #   make bench-peer  -> build it if needed, then run the tests that need it
@@ -34,7 +34,10 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/fuseprune run
 
+# ruff and mypy (settings in pyproject.toml) fail fast, each printing one line when all is well.
 test: $(STAMP)
+	@$(BIN)/ruff check fuseprune tests bench
+	@$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q -m "not peer"
 
 peer:
@@ -49,4 +52,4 @@ fixture-rtf: $(STAMP) peer
 	OMP_NUM_THREADS=1 "$(PEER_PYTHON)" bench/peer/train_fixture.py --data $(FIXTURE_RTF)/data.csv --out $(FIXTURE_RTF)
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

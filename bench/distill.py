@@ -54,6 +54,7 @@ STATUS = Console(stderr=True, log_path=False)
 
 
 def main() -> None:
+    """Run the benchmark described at the top of this file and print its tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=DATA, help="comma-separated data set names")
     parser.add_argument("--preset", default="default")
@@ -157,9 +158,16 @@ def _print(args, config: DistillConfig, results: list[dict[str, Any]], seconds: 
         for label, row in result["models"].items():
             heal = row.get("heal")
             table.add_row(
-                result["data"], label, str(row["layers"]), f"{row['parameters']:,}",
-                f"{heal['seconds']:.1f}" if heal else "", f"{heal['epochs']} ({heal['best_epoch'] + 1})" if heal else "",
-                f"{row['quality']:.4f}", f"{row['quality_std']:.4f}", f"{row['ratio']:.3f}", f"{row['holdout_nll']:.3f}",
+                result["data"],
+                label,
+                str(row["layers"]),
+                f"{row['parameters']:,}",
+                f"{heal['seconds']:.1f}" if heal else "",
+                f"{heal['epochs']} ({heal['best_epoch'] + 1})" if heal else "",
+                f"{row['quality']:.4f}",
+                f"{row['quality_std']:.4f}",
+                f"{row['ratio']:.3f}",
+                f"{row['holdout_nll']:.3f}",
             )
         table.add_section()
     console = Console(width=max(Console().width, 140))

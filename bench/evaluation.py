@@ -69,6 +69,7 @@ STATUS = Console(stderr=True, log_path=False)
 
 
 def main() -> None:
+    """Run the benchmark described at the top of this file and print its tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=",".join(DATASETS.names()), help="comma-separated data sets for (b)")
     parser.add_argument("--preset", default="default")

@@ -129,7 +129,7 @@ def gpt2_flops_per_row(config: object, head_tokens: list[int], computed: list[fl
     block = 2.0 * (3 * width * width + width * width + 2 * width * inner)
     computed = computed or [1.0] * len(head_tokens)
     return sum(share * (layers * (block + 4.0 * (t + 1) * width) + 2.0 * width * tokens)
-               for t, (tokens, share) in enumerate(zip(head_tokens, computed)))
+               for t, (tokens, share) in enumerate(zip(head_tokens, computed, strict=True)))
 
 
 def describe() -> dict[str, object]:
@@ -139,7 +139,9 @@ def describe() -> dict[str, object]:
     cpu = "unknown"
     info = Path("/proc/cpuinfo")
     if info.exists():
-        names = [line.split(":", 1)[1].strip() for line in info.read_text().splitlines() if line.startswith("model name")]
+        names = [
+            line.split(":", 1)[1].strip() for line in info.read_text().splitlines() if line.startswith("model name")
+        ]
         cpu = names[0] if names else cpu
     return {"cpu": cpu or platform.processor(), "cores": os.cpu_count(), "python": platform.python_version(),
             "torch": torch.__version__, "transformers": transformers.__version__}

@@ -26,6 +26,7 @@ from fuseprune.tabular.evaluation import saved_bytes
 
 
 def main() -> None:
+    """Run the benchmark described at the top of this file and print its tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="breast-cancer-wisconsin")
     parser.add_argument("--preset", default="default")
@@ -38,7 +39,9 @@ def main() -> None:
     full = teacher(args.data, args.preset, args.model_dir)
     layers = full.model.config.n_layer
     # remove the last k layers: which ones does not change the cost of a layer
-    models = [full] + [TabularGPT(remove_layers(full.model, range(layers - k, layers)), full.codec) for k in range(1, layers)]
+    models = [full] + [
+        TabularGPT(remove_layers(full.model, range(layers - k, layers)), full.codec) for k in range(1, layers)
+    ]
     runs: list[list[float]] = [[] for _ in models]
     for model in models:  # warm-up
         sample_ids(model.model, model.codec, args.batch_size, batch_size=args.batch_size)
@@ -54,10 +57,19 @@ def _print(args, models, speed: list[float], layers: int) -> None:
     title = (f"sampling throughput after removing k of {layers} layers ({args.rows} rows per run, batch "
              f"{args.batch_size}, median of {args.rounds} interleaved rounds)")
     table = Table(title=title)
-    for column in ("k removed", "layers", "parameters", "bytes on disk", "rows/s", "speed-up", "target 0.8 L/(L-k)", "met"):
+    for column in (
+        "k removed",
+        "layers",
+        "parameters",
+        "bytes on disk",
+        "rows/s",
+        "speed-up",
+        "target 0.8 L/(L-k)",
+        "met",
+    ):
         table.add_column(column, justify="right")
     verdicts = []
-    for k, (model, rows_per_second) in enumerate(zip(models, speed)):
+    for k, (model, rows_per_second) in enumerate(zip(models, speed, strict=True)):
         speedup = rows_per_second / speed[0]
         target = 0.8 * layers / (layers - k) if 0 < k <= layers / 2 else None
         met = "" if target is None else ("yes" if speedup >= target else "NO")

@@ -53,8 +53,8 @@ import torch
 from common import quiet
 from machine import busy_reasons, describe, gpt2_flops_per_row, gpt2_layer_shapes, matmul_rate
 from peer_runner import Peer
-from sampling_report import METHODS, report, targets
 from rich.console import Console
+from sampling_report import METHODS, report, targets
 from transformers import LogitsProcessor, LogitsProcessorList
 
 from fuseprune.data import load_table
@@ -94,6 +94,7 @@ class CodecMask(LogitsProcessor):
         self.codec, self.static = codec, codec.allowed_mask()
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        """Set the scores of the tokens the codec forbids after ``input_ids`` to -inf."""
         return scores.masked_fill(~self.codec.allowed_next(input_ids, self.static), float("-inf"))
 
 
@@ -108,6 +109,7 @@ def generate(bundle: TabularGPT, rows: int, batch: int) -> None:
 
 
 def timed(func: Any, rows: int) -> float:
+    """Rows per second of one call of ``func``, which makes ``rows`` rows."""
     start = time.perf_counter()
     func()
     return rows / (time.perf_counter() - start)
@@ -156,7 +158,7 @@ def compute(bundle: TabularGPT, batch: int, ours: float, args: argparse.Namespac
     ``executed_efficiency`` is the FLOP/s our sampler executes against the limit.
     """
     tables = bundle.codec.constraint_tables()
-    tokens = [h - l for l, h in zip(tables.low, tables.high)]
+    tokens = [high - low for low, high in zip(tables.low, tables.high, strict=True)]
     shares = computed_shares(bundle, batch, args.rows)
     dense, executed = (gpt2_flops_per_row(bundle.model.config, tokens, s) for s in (None, shares))
     shaped = matmul_rate(gpt2_layer_shapes(bundle.model.config, batch), args.threads, args.mm_repeats)
@@ -224,6 +226,7 @@ def student(teacher: TabularGPT, teacher_dir: Path, table: Any, preset: str, arg
 
 
 def arguments() -> argparse.Namespace:
+    """The command line of the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="breast-cancer-wisconsin")
     parser.add_argument("--presets", default="default,seed", help="comma-separated presets")
@@ -239,7 +242,12 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=2048, help="rows per timed run (ours, batched, peer)")
     parser.add_argument("--row-rows", type=int, default=64, help="rows per timed run of row-by-row generate")
     parser.add_argument("--batch-size", type=int, default=0, help="0 = the sampler's default for each model")
-    parser.add_argument("--peer-batch", type=int, default=0, help="REaLTabFormer's gen_batch (0 = peer_sample.py's 512; REaLTabFormer's own default is 128)")
+    parser.add_argument(
+        "--peer-batch",
+        type=int,
+        default=0,
+        help="REaLTabFormer's gen_batch (0 = peer_sample.py's 512; REaLTabFormer's own default is 128)",
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--mm-repeats", type=int, default=7, help="timed runs of each matmul rate (best is kept)")
@@ -260,6 +268,7 @@ def arguments() -> argparse.Namespace:
 
 
 def main() -> int:
+    """Run the benchmark; return the exit code (3 when the machine is busy and not forced)."""
     args = arguments()
     quiet()
     reasons = busy_reasons(args.max_load)

@@ -26,8 +26,16 @@ def report(results: list[dict[str, Any]], meta: dict[str, Any]) -> None:
         table.add_row(r["model"], str(r["layers"]), str(r["batch_size"]), *cells, *ratios)
     console.print(table)
     compute_table = Table(title="compute: FLOPs per sampled row against the machine's fp32 matmul rate (the limit)")
-    for column in ("model", "FLOPs/row dense", "FLOPs/row executed", "mm GFLOP/s (block shapes)",
-                   "mm GFLOP/s (2048^2)", "rows/s at the limit (dense)", "fraction of the limit", "executed efficiency"):
+    for column in (
+        "model",
+        "FLOPs/row dense",
+        "FLOPs/row executed",
+        "mm GFLOP/s (block shapes)",
+        "mm GFLOP/s (2048^2)",
+        "rows/s at the limit (dense)",
+        "fraction of the limit",
+        "executed efficiency",
+    ):
         compute_table.add_column(column, justify="right")
     for r in results:
         compute_table.add_row(

@@ -23,6 +23,7 @@ from fuseprune.tabular import calibration_batches, score_tabular, split_of, tabu
 
 
 def main() -> None:
+    """Run the benchmark described at the top of this file and print its tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="breast-cancer-wisconsin")
     parser.add_argument("--preset", default="default")
@@ -65,7 +66,9 @@ def _print(args, bundle, base: float, shared: float, naive: dict[str, float]) ->
     for name, seconds in naive.items():
         table.add_row(f"  {name} alone", f"{seconds:.3f}", f"{seconds / base:.2f}")
     Console().print(table)
-    Console().print(f"shared / plain = {shared / base:.2f} (target <= 3); naive / shared = {sum(naive.values()) / shared:.2f}")
+    Console().print(
+        f"shared / plain = {shared / base:.2f} (target <= 3); naive / shared = {sum(naive.values()) / shared:.2f}"
+    )
 
 
 if __name__ == "__main__":

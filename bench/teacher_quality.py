@@ -20,6 +20,7 @@ from fuseprune.tabular import EvalConfig, TrainConfig, evaluate, split_of, train
 
 
 def main() -> None:
+    """Run the benchmark described at the top of this file and print its tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="breast-cancer-wisconsin", help="comma-separated data set names")
     parser.add_argument("--preset", default="default")

@@ -30,7 +30,9 @@ class ConfigMixin:
         names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
         unknown = sorted(set(payload) - names)
         if unknown:
-            raise ConfigError(f"unknown {cls.__name__} field(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}.")
+            raise ConfigError(
+                f"unknown {cls.__name__} field(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}."
+            )
         return cls(**payload)
 
     @classmethod

@@ -99,9 +99,10 @@ def clean_leftovers(target: str | Path) -> None:
         owned, unowned = _OWNED.match(rest), _UNOWNED.match(rest)
         if owned and (owned["host"] != _host_tag() or _alive(int(owned["pid"]))):
             continue
-        if not owned and not unowned:
+        match = owned or unowned
+        if match is None:
             continue
-        old = (owned or unowned)["old"]
+        old = match["old"]
         if old and not os.path.lexists(target):
             log.warning("restoring %s from %s (a replacement was killed half-way)", target, name)
             os.rename(target.parent / name, target)

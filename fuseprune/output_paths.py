@@ -78,7 +78,7 @@ def _check_parent(target: Path, option: str | None) -> None:
         os.mkdir(probe)
         os.rmdir(probe)
     except OSError as exc:
-        raise OutputError(f"{str(target)!r} cannot be written: {exc.strerror.lower()} in {str(ancestor)!r}; "
+        raise OutputError(f"{str(target)!r} cannot be written: {_reason(exc)} in {str(ancestor)!r}; "
                           f"{_another(option)}.") from None
 
 
@@ -89,7 +89,7 @@ def _check_existing(target: Path, option: str | None, folder: bool) -> os.stat_r
     except (FileNotFoundError, NotADirectoryError):
         return None  # _check_parent tells which
     except OSError as exc:
-        raise OutputError(f"{str(target)!r} cannot be checked ({exc.strerror.lower()}); "
+        raise OutputError(f"{str(target)!r} cannot be checked ({_reason(exc)}); "
                           f"{_another(option)}.") from None
     mode = info.st_mode
     if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
@@ -108,3 +108,8 @@ def _check_existing(target: Path, option: str | None, folder: bool) -> os.stat_r
         if target.resolve() in (here, *here.parents):
             raise OutputError(f"{str(target)!r} is the current folder or holds it; {_another(option)}.")
     return info
+
+
+def _reason(exc: OSError) -> str:
+    """The system's reason for ``exc`` in lower case (its message when it carries no ``strerror``)."""
+    return (exc.strerror or str(exc)).lower()

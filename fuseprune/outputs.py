@@ -40,8 +40,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from fuseprune.version import __version__
 from fuseprune.errors import OutputError
 from fuseprune.files import (
     atomic_directory,
@@ -52,6 +52,7 @@ from fuseprune.files import (
     write_text_atomic,
 )
 from fuseprune.output_paths import writable_target
+from fuseprune.version import __version__
 
 MARKER = ".fuseprune"
 ATTRIBUTE = "user.fuseprune"
@@ -186,7 +187,7 @@ def _legacy_problem(folder: Path, kind: Kind) -> str | None:
 
 def _write_marker(folder: Path, kind: Kind) -> None:
     """Mark ``folder`` (complete, not yet in place) as a fuseprune ``kind`` listing what it holds."""
-    marker = {"kind": kind.name, "fuseprune": __version__}
+    marker: dict[str, Any] = {"kind": kind.name, "fuseprune": __version__}
     if kind.replaced:
         marker["entries"] = dict(_entries(folder))
     (folder / MARKER).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")

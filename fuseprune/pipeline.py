@@ -73,7 +73,9 @@ class RunConfig(ConfigMixin):
     delimiter: str = field(default="", metadata={"help": "CSV field delimiter (empty = sniffed)"})
     drop_columns: tuple[str, ...] = field(default=(), metadata={"help": "columns left out of the table"})
     column_types: dict[str, str] = field(default_factory=dict, metadata={"help": "declared column kinds"})
-    metrics: tuple[str, ...] = field(default=("default",), metadata={"help": "evaluation metrics (`default`, `all`, names)"})
+    metrics: tuple[str, ...] = field(
+        default=("default",), metadata={"help": "evaluation metrics (`default`, `all`, names)"}
+    )
     target: str = field(default="", metadata={"help": "column utility predicts (empty = the data set's own, if any)"})
 
     def __post_init__(self) -> None:
@@ -165,7 +167,7 @@ def run_main(config: RunConfig, progress: Progress | None = None, *, overwrite: 
         with _timed(seconds, "evaluate"):
             records = [evaluate(m, train, holdout, scoring, data_name=table.name, progress=progress)
                        for m in (teacher, student)]
-        result = RunResult(Path(config.out), reused, plan, *records, seconds=seconds)
+        result = RunResult(Path(config.out), reused, plan, teacher=records[0], student=records[1], seconds=seconds)
         records[0].save(folder / "teacher.json")
         records[1].save(folder / "student.json")
         write_json_atomic(folder / "summary.json", nan_to_none({**result.to_dict(), "config": asdict(config)}))
@@ -206,8 +208,11 @@ def _plan(teacher: TabularGPT, train: Any, dataset: str, config: RunConfig, prog
 
 
 def run_strategy(dataset: str) -> str | Strategy:
-    """What the main job plans with: :data:`STRATEGY` with ``dataset`` held out (if it takes that option),
-    or :data:`FALLBACK_STRATEGY` if that strategy cannot be used (no usable bank, not installed)."""
+    """What the main job plans with.
+
+    :data:`STRATEGY` with ``dataset`` held out (if it takes that option), or :data:`FALLBACK_STRATEGY` if that
+    strategy cannot be used (no usable bank, not installed).
+    """
     try:
         chosen = get_strategy(STRATEGY, **applicable_options(STRATEGY, {"exclude_datasets": (dataset,)}))
         chosen.prepare()

@@ -104,11 +104,14 @@ def preset_of(model_config: Any, recorded: str | None = None) -> ModelPreset:
         model_config: The model's GPT-2 config (``n_embd`` and ``n_head`` are read).
         recorded: The preset name the model's info records, if any.
     """
-    if recorded in PRESETS:
+    if recorded is not None and recorded in PRESETS:
         return PRESETS.get(recorded)
     for name in PRESETS:
         preset = PRESETS.get(name)
-        if (preset.n_embd, preset.n_head) == (getattr(model_config, "n_embd", None), getattr(model_config, "n_head", None)):
+        if (preset.n_embd, preset.n_head) == (
+            getattr(model_config, "n_embd", None),
+            getattr(model_config, "n_head", None),
+        ):
             return preset
     return PRESETS.get("default")
 

@@ -24,7 +24,9 @@ def test_datasets_lists_the_bundled_sets_as_json(capsys):
 
 def test_train_sample_evaluate(capsys, tmp_path):
     model_dir = tmp_path / "model"
-    code, out, _ = run_cli(capsys, "train", "--data", "iris", "--preset", "tiny", "--max-epochs", "2", "--out", str(model_dir), "--json")
+    code, out, _ = run_cli(
+        capsys, "train", "--data", "iris", "--preset", "tiny", "--max-epochs", "2", "--out", str(model_dir), "--json"
+    )
     assert code == 0 and json.loads(out)["model_dir"] == str(model_dir)
     code, out, _ = run_cli(capsys, "sample", str(model_dir), "--rows", "25", "--out", str(tmp_path / "rows.csv"))
     rows = pd.read_csv(tmp_path / "rows.csv")
@@ -138,10 +140,19 @@ def test_a_plan_for_another_model_is_refused_naming_the_difference(capsys, tmp_p
         (["score", "{model}", "--data", "iris"], "data columns do not match the model's codec"),
         (["score", "{tmp}/no-model"], "does not exist"),
         (["score", "{model}", "--rows", "0"], "argument --rows: must be between 1 and 100,000; got 0"),
-        (["plan", "{model}", "--strategy", "nope", "--remove", "1", "--out", "{tmp}/m"], "unknown strategy 'nope'; known: ablation"),
-        (["plan", "{model}", "--strategy", "random", "--remove", "2", "--out", "{tmp}/m"], "`remove` must be between 1 and 1"),
+        (
+            ["plan", "{model}", "--strategy", "nope", "--remove", "1", "--out", "{tmp}/m"],
+            "unknown strategy 'nope'; known: ablation",
+        ),
+        (
+            ["plan", "{model}", "--strategy", "random", "--remove", "2", "--out", "{tmp}/m"],
+            "`remove` must be between 1 and 1",
+        ),
         (["prune", "{model}", "{tmp}/missing.json", "--out", "{tmp}/m"], "does not exist"),
-        (["distill", "{model}", "--teacher", "{model}", "--temperature", "0", "--out", "{tmp}/m"], "`temperature` must be greater than 0"),
+        (
+            ["distill", "{model}", "--teacher", "{model}", "--temperature", "0", "--out", "{tmp}/m"],
+            "`temperature` must be greater than 0",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(capsys, tmp_path, tiny_model_dir, argv, message):

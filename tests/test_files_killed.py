@@ -164,7 +164,8 @@ def test_a_killed_run_leaves_the_old_or_the_new_run_folder(tmp_path):
         if now is None or now == reference["old"]:
             return "absent" if now is None else "old"
         stable = {k: v for k, v in now.items() if k not in VOLATILE}
-        if stable == {k: v for k, v in reference["new"].items() if k not in VOLATILE} and set(now) == set(reference["new"]):
+        expected = {k: v for k, v in reference["new"].items() if k not in VOLATILE}
+        if stable == expected and set(now) == set(reference["new"]):
             new = ('"tag": "new"' in (target / "student" / "fuseprune.json").read_text()
                    and '"iris-new"' in (target / "summary.json").read_text())
             return "new" if new else "mixed"
@@ -195,9 +196,11 @@ def run_job(teacher, tag: str) -> Callable[[], None]:
                                 model.num_parameters, 1000, 100.0, 64, model.model.config.n_layer)
 
     def job() -> None:
-        with mock.patch.object(pipeline, "load_or_train", load_or_train), \
-                mock.patch.object(pipeline, "evaluate", evaluate), \
-                mock.patch.object(pipeline, "distill_config", lambda preset, seed: DistillConfig(seed=seed, max_epochs=1)):
+        with (
+            mock.patch.object(pipeline, "load_or_train", load_or_train),
+            mock.patch.object(pipeline, "evaluate", evaluate),
+            mock.patch.object(pipeline, "distill_config", lambda preset, seed: DistillConfig(seed=seed, max_epochs=1)),
+        ):
             pipeline.run_main(pipeline.RunConfig(data="iris", preset="tiny", remove="1", out="run"))
 
     return job

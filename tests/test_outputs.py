@@ -190,6 +190,16 @@ def test_a_parent_that_is_a_file_is_refused(tmp_path):
         check_file(tmp_path / "f" / "plan.json", PLAN)
 
 
+def test_an_os_error_without_a_system_reason_is_refused_with_its_message(tmp_path, monkeypatch):
+    # An OSError raised with only a message (strerror None), as some file systems and wrappers do.
+    def refuse(path, *args, **kwargs):
+        raise OSError("quota exceeded on this share")
+
+    monkeypatch.setattr(os, "mkdir", refuse)
+    with pytest.raises(OutputError, match="cannot be written: quota exceeded on this share in"):
+        check_folder(tmp_path / "new", MODEL)
+
+
 def test_read_only_outputs_are_refused(tmp_path):
     write_model(tmp_path / "m")
     (tmp_path / "m").chmod(0o555)
@@ -224,10 +234,13 @@ def test_a_read_only_parent_is_refused_by_trying_to_create_a_temporary_there():
     (root / "ro").mkdir(parents=True)
     root.chmod(0o777)
     (root / "ro").chmod(0o555)  # root could still write here; nobody cannot
-    code = ("import sys; from fuseprune.outputs import MODEL, PLAN, check_file, check_folder\n"
-            "for check in (lambda: check_folder(sys.argv[1] + '/m', MODEL), lambda: check_file(sys.argv[1] + '/p', PLAN)):\n"
-            "    try: check(); print('accepted')\n"
-            "    except OSError as e: print(e)\n")
+    code = (
+        "import sys; from fuseprune.outputs import MODEL, PLAN, check_file, check_folder\n"
+        "for check in (lambda: check_folder(sys.argv[1] + '/m', MODEL),\n"
+        "              lambda: check_file(sys.argv[1] + '/p', PLAN)):\n"
+        "    try: check(); print('accepted')\n"
+        "    except OSError as e: print(e)\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
     try:
         result = subprocess.run([SYSTEM_PYTHON, "-c", code, str(root / "ro")], capture_output=True, text=True,

@@ -80,7 +80,10 @@ def test_help_of_train_run_and_distill_shows_each_preset_recipe(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "peak AdamW learning rate (default: the preset's training recipe: default 0.001, seed 0.0001, tiny 0.001)" in text
+    assert (
+        "peak AdamW learning rate (default: the preset's training recipe: default 0.001, seed 0.0001, tiny 0.001)"
+        in text
+    )
     assert "seed 12, tiny 200" in text and "default 0, seed 15, tiny 0" in text
     with pytest.raises(SystemExit):
         main(["run", "--help"])

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 
 from rich.logging import RichHandler
 
-from fuseprune.version import __version__
 from fuseprune.cli import compare_commands, fuse_commands, model_commands, prune_commands, rtf_commands
 from fuseprune.cli.boundary import Parser, UsageError, report
 from fuseprune.cli.output import command_maker, err
 from fuseprune.lifetime import Terminated, sigterm_raises
 from fuseprune.progress import quiet_transformers
+from fuseprune.version import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code (0 done, 2 refused input, 1 unexpected error, 130 interrupted, 143 terminated)."""
+    """Run the command line; return the exit code.
+
+    Returns:
+        0 done, 2 refused input, 1 unexpected error, 130 interrupted, 143 terminated.
+    """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         args = build_parser().parse_args(argv)

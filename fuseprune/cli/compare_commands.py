@@ -9,7 +9,18 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from fuseprune.cli.output import MAX_CALIBRATION_ROWS, MAX_SPEED_ROWS, add_overwrite, emit, err, integer, names, out, seeds, table
+from fuseprune.cli.output import (
+    MAX_CALIBRATION_ROWS,
+    MAX_SPEED_ROWS,
+    add_overwrite,
+    emit,
+    err,
+    integer,
+    names,
+    out,
+    seeds,
+    table,
+)
 
 
 class GridDisplay:
@@ -25,21 +36,25 @@ class GridDisplay:
         self._done = self._failed = self._total = 0
 
     def begin(self, phase: str, total: int) -> None:
+        """Start the bar of ``phase`` with ``total`` cells."""
         self._running, self._done, self._failed, self._total = [], 0, 0, total
         self._progress.start()
         self._task = self._progress.add_task(phase, total=total, info="")
 
     def started(self, label: str) -> None:
+        """Show cell ``label`` as running."""
         self._running.append(label)
         self._update()
 
     def finished(self, label: str, ok: bool) -> None:
+        """Count cell ``label`` as done (failed unless ``ok``)."""
         self._running.remove(label)
         self._done += 1
         self._failed += not ok
         self._update(advance=1)
 
     def end(self) -> None:
+        """Stop the display, leaving the last bar on screen."""
         self._progress.stop()
 
     def _update(self, advance: int = 0) -> None:
@@ -52,8 +67,8 @@ class GridDisplay:
 def cmd_compare(args: argparse.Namespace) -> None:
     """Run (or resume) a grid of pruning strategies on data sets and seeds."""
     from fuseprune.compare import GridConfig, run_grid
-    from fuseprune.outputs import RESULTS, check_folder
     from fuseprune.lifetime import Terminated, sigterm_raises
+    from fuseprune.outputs import RESULTS, check_folder
 
     check_folder(args.out, RESULTS, option="--out")
     config = GridConfig(
@@ -90,14 +105,14 @@ def cmd_report(args: argparse.Namespace) -> None:
 
     check_folder(args.out or Path(args.results) / "report", REPORT, args.overwrite, option="--out")
     report = write_report(args.results, args.out, overwrite=args.overwrite)
-    counts = {name: wins.to_dict() for name, wins in report.winners.items()}
+    counts = {name: {str(s): int(n) for s, n in wins.items()} for name, wins in report.winners.items()}
     payload = {"report": str(report.folder / "report.md"), "missing_cells": report.missing_cells, "winners": counts,
                "ties": report.ties}
 
     def render() -> Any:
         strategies = sorted({s for wins in counts.values() for s in wins})
-        rows = sorted([[s, *[counts[name].get(s, 0) for name in counts]] for s in strategies],
-                      key=lambda r: -sum(r[1:]))
+        wins = {s: [counts[name].get(s, 0) for name in counts] for s in strategies}
+        rows: list[list[Any]] = [[s, *wins[s]] for s in sorted(strategies, key=lambda s: -sum(wins[s]))]
         rows.append(["tie (no separated winner)", *[report.ties[name] for name in counts]])
         return table(f"data sets won with a lead a paired test confirms, per criterion "
                      f"(report: {report.folder / 'report.md'})", ["strategy", *counts], rows)
@@ -115,11 +130,29 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--seeds", type=seeds, default=[0], help="teacher seeds per data set (default: 0)")
     p.add_argument("--preset", default="default", help="teacher model size (default: %(default)s)")
     p.add_argument("--quality-seeds", type=seeds, default=[0], help="sampling seeds per quality figure (default: 0)")
-    p.add_argument("--calibration-rows", type=integer(1, MAX_CALIBRATION_ROWS), default=256, help=f"training rows strategies score on, at most {MAX_CALIBRATION_ROWS:,} (default: 256)")
-    p.add_argument("--speed-rows", type=integer(1, MAX_SPEED_ROWS), default=256, help=f"rows per timed sampling run, at most {MAX_SPEED_ROWS:,} (default: 256)")
+    p.add_argument(
+        "--calibration-rows",
+        type=integer(1, MAX_CALIBRATION_ROWS),
+        default=256,
+        help=f"training rows strategies score on, at most {MAX_CALIBRATION_ROWS:,} (default: 256)",
+    )
+    p.add_argument(
+        "--speed-rows",
+        type=integer(1, MAX_SPEED_ROWS),
+        default=256,
+        help=f"rows per timed sampling run, at most {MAX_SPEED_ROWS:,} (default: 256)",
+    )
     p.add_argument("--distill", action="store_true", help="also measure every step after a short distillation")
-    p.add_argument("--distill-epochs", type=integer(1, 1000), default=3, help="epochs of that distillation, at most 1000 (default: 3)")
-    p.add_argument("--bank", help="bank for the strategies fitted on one, each without the cell's data set (default: the shipped one)")
+    p.add_argument(
+        "--distill-epochs",
+        type=integer(1, 1000),
+        default=3,
+        help="epochs of that distillation, at most 1000 (default: 3)",
+    )
+    p.add_argument(
+        "--bank",
+        help="bank for the strategies fitted on one, each without the cell's data set (default: the shipped one)",
+    )
     p.add_argument("--metrics", default="",
                    help="evaluation metrics measured at every step besides SDMetrics quality: names, default or all "
                         "(`fuseprune metrics` lists them; default: none)")

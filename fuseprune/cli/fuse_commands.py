@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import argparse
-from fuseprune.cli.output import MAX_CALIBRATION_ROWS, RichProgress, add_overwrite, command_maker, emit, integer, names, out, seeds, table
+
+from fuseprune.cli.output import (
+    MAX_CALIBRATION_ROWS,
+    RichProgress,
+    add_overwrite,
+    command_maker,
+    emit,
+    integer,
+    names,
+    out,
+    seeds,
+    table,
+)
 
 
 def cmd_build_bank(args: argparse.Namespace) -> None:
     """Build (or resume) a fusion bank along the ablation oracle's path on many teachers."""
-    from fuseprune.tabular.bank import DEFAULT_BANK_DATASETS, BankConfig, build_bank
     from fuseprune.outputs import BANK, check_file
+    from fuseprune.tabular.bank import DEFAULT_BANK_DATASETS, BankConfig, build_bank
 
     check_file(args.out, BANK, overwrite=True, option="--out")  # the path; build_bank checks what is there
     datasets = tuple(names(args.datasets)) if args.datasets else DEFAULT_BANK_DATASETS
@@ -31,22 +43,33 @@ def cmd_validate(args: argparse.Namespace) -> None:
     emit(args, {"summary": summary, "table": result.table.to_dict(orient="records")}, lambda: result)
     if not args.json:
         beats = ", ".join(summary["fusion-rf_beats_best_single_on"]) or "none"
-        out.print(f"mean Spearman: forest fusion {summary['fusion-rf']:+.3f}, linear fusion {summary['fusion-lr']:+.3f}, "
-                  f"random {summary['random']:+.3f}, average single signal {summary['average_single_signal']:+.3f}, "
-                  f"best single signal ({summary['best_single_signal']}) {summary['best_single_signal_spearman']:+.3f}. "
-                  f"Forest fusion beats the best single signal of a data set on: {beats}.")
+        out.print(
+            f"mean Spearman: forest fusion {summary['fusion-rf']:+.3f}, linear fusion {summary['fusion-lr']:+.3f}, "
+            f"random {summary['random']:+.3f}, average single signal {summary['average_single_signal']:+.3f}, "
+            f"best single signal ({summary['best_single_signal']}) {summary['best_single_signal_spearman']:+.3f}. "
+            f"Forest fusion beats the best single signal of a data set on: {beats}."
+        )
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Add ``fuseprune fuse build-bank`` and ``fuseprune fuse validate``."""
-    fuse = sub.add_parser("fuse", help="fusion banks and their validation", description="fusion banks and their validation")
+    fuse = sub.add_parser(
+        "fuse", help="fusion banks and their validation", description="fusion banks and their validation"
+    )
     command = command_maker(fuse.add_subparsers(dest="fuse_command", required=True, metavar="FUSE_COMMAND"))
 
     p = command("build-bank", cmd_build_bank, "build (or resume) a fusion bank along the ablation oracle's path")
-    p.add_argument("--datasets", help="comma-separated data sets (default: nine bundled sets, all but breast-cancer-diagnostic)")
+    p.add_argument(
+        "--datasets", help="comma-separated data sets (default: nine bundled sets, all but breast-cancer-diagnostic)"
+    )
     p.add_argument("--seeds", type=seeds, default=[0, 1], help="teacher seeds per data set (default: 0,1)")
     p.add_argument("--preset", default="default", help="teacher model size (default: %(default)s)")
-    p.add_argument("--calibration-rows", type=integer(1, MAX_CALIBRATION_ROWS), default=256, help=f"training rows the signals use, at most {MAX_CALIBRATION_ROWS:,} (default: %(default)s)")
+    p.add_argument(
+        "--calibration-rows",
+        type=integer(1, MAX_CALIBRATION_ROWS),
+        default=256,
+        help=f"training rows the signals use, at most {MAX_CALIBRATION_ROWS:,} (default: %(default)s)",
+    )
     p.add_argument("--teachers", default="runs/teachers", help="teacher cache folder (default: %(default)s)")
     p.add_argument("--out", required=True, help="bank CSV to write (resumed if it exists)")
     add_overwrite(p, help_text="start a new bank at --out, replacing the file there (a bank or not) "

@@ -8,12 +8,13 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from fuseprune.cli.output import (
+    LOOP_TYPES,
     MAX_CALIBRATION_ROWS,
     MAX_EVAL_ROWS,
     MAX_SAMPLE_ROWS,
-    LOOP_TYPES,
     RichProgress,
     add_no_verify,
     add_overwrite,
@@ -35,7 +36,15 @@ from fuseprune.cli.output import (
 
 CHUNK_ROWS = 2048  # fuseprune.tabular.stream.CHUNK_ROWS, repeated so --help does not import torch
 #: TrainConfig fields the train command exposes; unset ones come from the preset's training recipe.
-TRAIN_OPTIONS = ("max_epochs", "max_minutes", "batch_size", "learning_rate", "weight_decay", "warmup_fraction", "patience")
+TRAIN_OPTIONS = (
+    "max_epochs",
+    "max_minutes",
+    "batch_size",
+    "learning_rate",
+    "weight_decay",
+    "warmup_fraction",
+    "patience",
+)
 DEFAULT_DATASET = "breast-cancer-wisconsin"
 
 
@@ -55,7 +64,7 @@ def cmd_metrics(args: argparse.Namespace) -> None:
     from fuseprune.evaluation import METRICS, list_metrics
     from fuseprune.evaluation.display import goal_text
 
-    payload = []
+    payload: list[dict[str, Any]] = []
     for name in list_metrics():
         metric = METRICS.get(name)
         figures = [{"name": f.name, "goal": f.goal, "ideal": f.ideal,  # an unbounded end is null
@@ -114,9 +123,9 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
     """Evaluate a saved model against the holdout split it never trained on."""
-    from fuseprune.tabular.evaluation import EvalConfig, evaluate
     from fuseprune.outputs import EVALUATION, check_file
     from fuseprune.tabular import split_of
+    from fuseprune.tabular.evaluation import EvalConfig, evaluate
 
     if args.out is not None:
         check_file(args.out, EVALUATION, args.overwrite, option="--out")
@@ -134,8 +143,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 def cmd_score(args: argparse.Namespace) -> None:
     """Score every layer of a saved model with importance signals."""
     from fuseprune.outputs import SCORES, check_file
-    from fuseprune.tabular.scoring import score_tabular
     from fuseprune.tabular import split_of
+    from fuseprune.tabular.scoring import score_tabular
 
     if args.out is not None:
         check_file(args.out, SCORES, args.overwrite, option="--out")
@@ -175,10 +184,17 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p = command("train", cmd_train, "train a tabular model on a data set's training split")
     p.add_argument("--data", default=DEFAULT_DATASET, help="bundled data set name or CSV path (default: %(default)s)")
     p.add_argument("--preset", default="default", help=preset_help())
-    p.add_argument("--seed", type=seed, default=0, help="seed of initialisation, shuffling and validation split (default: 0)")
+    p.add_argument(
+        "--seed", type=seed, default=0, help="seed of initialisation, shuffling and validation split (default: 0)"
+    )
     for name in TRAIN_OPTIONS:
         p.add_argument(f"--{name.replace('_', '-')}", type=LOOP_TYPES[name], help=recipe_help(name))
-    p.add_argument("--holdout", type=number(0.0, 1.0, low_open=True), default=0.2, help="fraction of rows held out (default: %(default)s)")
+    p.add_argument(
+        "--holdout",
+        type=number(0.0, 1.0, low_open=True),
+        default=0.2,
+        help="fraction of rows held out (default: %(default)s)",
+    )
     p.add_argument("--split-seed", type=seed, default=0, help="seed of the train/holdout split (default: %(default)s)")
     add_table_options(p)
     p.add_argument("--out", required=True, help="model folder to write")
@@ -186,23 +202,56 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p = command("sample", cmd_sample, "sample rows from a saved model (streamed to a CSV or Parquet file)")
     p.add_argument("model_dir", help="model folder")
     add_no_verify(p)
-    p.add_argument("--rows", type=integer(1, MAX_SAMPLE_ROWS), default=100, help=f"rows to sample, at most {MAX_SAMPLE_ROWS:,} (default: %(default)s)")
-    p.add_argument("--seed", type=seed, default=0, help="sampling seed; row r of a seed is always the same row (default: %(default)s)")
-    p.add_argument("--temperature", type=number(0.0, 100.0, low_open=True), default=1.0, help="softmax temperature, above 0 and at most 100 (default: %(default)s)")
+    p.add_argument(
+        "--rows",
+        type=integer(1, MAX_SAMPLE_ROWS),
+        default=100,
+        help=f"rows to sample, at most {MAX_SAMPLE_ROWS:,} (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seed",
+        type=seed,
+        default=0,
+        help="sampling seed; row r of a seed is always the same row (default: %(default)s)",
+    )
+    p.add_argument(
+        "--temperature",
+        type=number(0.0, 100.0, low_open=True),
+        default=1.0,
+        help="softmax temperature, above 0 and at most 100 (default: %(default)s)",
+    )
     p.add_argument("--out", help="file to write: .csv or .parquet (default: show the first rows only)")
     add_overwrite(p)
-    p.add_argument("--jobs", type=integer(1, 1024), default=1, help="worker processes sampling at once (default: %(default)s)")
+    p.add_argument(
+        "--jobs", type=integer(1, 1024), default=1, help="worker processes sampling at once (default: %(default)s)"
+    )
     p.add_argument("--backend", default="local", help="where workers run: local or ray (default: %(default)s)")
     p.add_argument("--ray-address", help="an existing Ray cluster for --backend ray (default: start a local one)")
-    p.add_argument("--batch-size", type=integer(0, 1_000_000), default=0, help="rows decoded at once (default: 0 = the fastest for the model's width)")
-    p.add_argument("--chunk-rows", type=integer(1, 10_000_000), default=CHUNK_ROWS, help="rows per chunk of work; does not change the rows (default: %(default)s)")
+    p.add_argument(
+        "--batch-size",
+        type=integer(0, 1_000_000),
+        default=0,
+        help="rows decoded at once (default: 0 = the fastest for the model's width)",
+    )
+    p.add_argument(
+        "--chunk-rows",
+        type=integer(1, 10_000_000),
+        default=CHUNK_ROWS,
+        help="rows per chunk of work; does not change the rows (default: %(default)s)",
+    )
     p = command("evaluate", cmd_evaluate, "evaluate a saved model against its real holdout split")
     p.add_argument("model_dir", help="model folder")
     add_no_verify(p)
     p.add_argument("--data", help="data set name or CSV (default: the one the model records)")
     add_table_options(p)
     p.add_argument("--seeds", type=seeds, default=[0, 1, 2], help="sampling seeds, comma-separated (default: 0,1,2)")
-    p.add_argument("--rows", type=integer(0, MAX_EVAL_ROWS), default=0, help=f"rows sampled per seed, at most {MAX_EVAL_ROWS:,} (default: 0 = the training split size, at most 2000; never more than 20,000 are scored)")
+    p.add_argument(
+        "--rows",
+        type=integer(0, MAX_EVAL_ROWS),
+        default=0,
+        help=f"rows sampled per seed, at most {MAX_EVAL_ROWS:,} "
+        "(default: 0 = the training split size, at most 2000; never more than 20,000 are scored)",
+    )
     p.add_argument("--metrics", default="default",
                    help="comma-separated metrics, `default` (fast) or `all`; `fuseprune metrics` lists them "
                         "(default: %(default)s)")
@@ -216,8 +265,18 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--data", help="data set name or CSV for calibration rows (default: the one the model records)")
     add_table_options(p)
     p.add_argument("--signals", default="all", help="comma-separated signal names, or all")
-    p.add_argument("--rows", type=integer(1, MAX_CALIBRATION_ROWS), default=256, help=f"calibration rows from the training split, at most {MAX_CALIBRATION_ROWS:,} (default: %(default)s)")
-    p.add_argument("--batch-size", type=integer(1, 4096), default=64, help="calibration rows per pass, at most 4096 (default: %(default)s)")
+    p.add_argument(
+        "--rows",
+        type=integer(1, MAX_CALIBRATION_ROWS),
+        default=256,
+        help=f"calibration rows from the training split, at most {MAX_CALIBRATION_ROWS:,} (default: %(default)s)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=integer(1, 4096),
+        default=64,
+        help="calibration rows per pass, at most 4096 (default: %(default)s)",
+    )
     p.add_argument("--seed", type=seed, default=0, help="seed of the row sample and projections (default: %(default)s)")
     p.add_argument("--out", help="write the score table to this .csv or .json file")
     add_overwrite(p)

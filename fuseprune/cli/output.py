@@ -86,7 +86,7 @@ MAX_SPEED_ROWS = 100_000
 
 
 def integer(low: int, high: int) -> Callable[[str], int]:
-    """argparse type: an integer between ``low`` and ``high`` (both included)."""
+    """An argparse type: an integer between ``low`` and ``high`` (both included)."""
 
     def parse(text: str) -> int:
         try:
@@ -102,7 +102,7 @@ def integer(low: int, high: int) -> Callable[[str], int]:
 
 
 def number(low: float = 0.0, high: float = math.inf, *, low_open: bool = False) -> Callable[[str], float]:
-    """argparse type: a finite number in ``[low, high]`` (``(low, high]`` with ``low_open``)."""
+    """An argparse type: a finite number in ``[low, high]`` (``(low, high]`` with ``low_open``)."""
     parts = [] if low == -math.inf else [f"greater than {low:g}" if low_open else f"at least {low:g}"]
     parts += [] if high == math.inf else [f"at most {high:g}"]
     bound = " " + " and ".join(parts) if parts else ""
@@ -125,7 +125,7 @@ seed = integer(0, MAX_SEED)
 
 
 def seeds(text: str) -> list[int]:
-    """argparse type: comma-separated seeds (integers from 0 to 2**32 - 1)."""
+    """An argparse type: comma-separated seeds (integers from 0 to 2**32 - 1)."""
     items = [s for s in text.split(",") if s.strip()]
     if not items:
         raise argparse.ArgumentTypeError(f"seeds must be comma-separated integers like 0,1,2; got {text!r}")
@@ -175,8 +175,11 @@ def recipe_help(name: str, recipe: str = "training", text: str | None = None) ->
 
 def add_no_verify(parser: argparse.ArgumentParser) -> None:
     """Add ``--no-verify``: load model folders without checking their weights checksums."""
-    parser.add_argument("--no-verify", action="store_true",
-                        help="skip the sha256 check of the weights (faster on large models; structure is still checked)")
+    parser.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="skip the sha256 check of the weights (faster on large models; structure is still checked)",
+    )
 
 
 def load_model(folder: str, args: argparse.Namespace) -> Any:
@@ -205,7 +208,10 @@ def add_overwrite(parser: argparse.ArgumentParser, what: str = "--out", help_tex
 
 
 def check_apart(**paths: str | None) -> None:
-    """Refuse two output folders that are the same or one inside the other (``check_apart(out=..., checkpoint=...)``)."""
+    """Refuse two output folders that are the same or one inside the other.
+
+    Example: ``check_apart(out=..., checkpoint=...)``.
+    """
     import os
     from pathlib import Path
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from fuseprune.cli.output import (
-    MAX_CALIBRATION_ROWS,
     LOOP_TYPES,
+    MAX_CALIBRATION_ROWS,
     RichProgress,
     add_no_verify,
     add_overwrite,
@@ -145,7 +145,8 @@ def cmd_distill(args: argparse.Namespace) -> None:
 
 
 _DISTILL_OPTIONS = ("hidden_weight", "hidden_loss", "seed")
-_DISTILL_TYPES = {"hidden_loss": str, "seed": seed, **LOOP_TYPES}  # the rest: any number, checked by DistillConfig
+#: Parsers of distill's options; the rest take any number, checked by DistillConfig.
+_DISTILL_TYPES: dict[str, Callable[[str], Any]] = {"hidden_loss": str, "seed": seed, **LOOP_TYPES}
 #: Settings whose defaults come from the distillation recipe of the teacher's preset.
 _RECIPE_OPTIONS = ("alpha", "temperature", "max_epochs", "max_minutes", "batch_size", "learning_rate", "weight_decay",
                    "warmup_fraction", "patience")
@@ -158,19 +159,41 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p = command("plan", cmd_plan, "rank a model's layers with a strategy and write a prune plan (JSON)")
     p.add_argument("model_dir", help="model folder")
     add_no_verify(p)
-    p.add_argument("--strategy", default="fusion-rf", help="a signal, random, ablation or a registered strategy (default: %(default)s)")
+    p.add_argument(
+        "--strategy",
+        default="fusion-rf",
+        help="a signal, random, ablation or a registered strategy (default: %(default)s)",
+    )
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--remove", help="layers to remove: a count (3) or a percentage (50%%)")
-    target.add_argument("--max-params", type=integer(1, 10**12), help="remove layers until at most this many parameters remain")
-    p.add_argument("--mode", default="one-shot", help="one-shot (rank once) or iterative (remove one, re-score, repeat)")
+    target.add_argument(
+        "--max-params", type=integer(1, 10**12), help="remove layers until at most this many parameters remain"
+    )
+    p.add_argument(
+        "--mode", default="one-shot", help="one-shot (rank once) or iterative (remove one, re-score, repeat)"
+    )
     p.add_argument("--protect", help="comma-separated layers never to remove: first, last or indices (e.g. 2,last)")
     p.add_argument("--data", help="data set name or CSV for calibration rows (default: the one the model records)")
     add_table_options(p)
-    p.add_argument("--rows", type=integer(1, MAX_CALIBRATION_ROWS), default=256, help=f"calibration rows from the training split, at most {MAX_CALIBRATION_ROWS:,} (default: %(default)s)")
-    p.add_argument("--seed", type=seed, default=0, help="seed of scoring and of the random strategy (default: %(default)s)")
+    p.add_argument(
+        "--rows",
+        type=integer(1, MAX_CALIBRATION_ROWS),
+        default=256,
+        help=f"calibration rows from the training split, at most {MAX_CALIBRATION_ROWS:,} (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seed", type=seed, default=0, help="seed of scoring and of the random strategy (default: %(default)s)"
+    )
     p.add_argument("--bank", help="bank CSV of a strategy fitted on one (default: the shipped bank)")
-    p.add_argument("--exclude-bank-dataset", action="append", metavar="NAME", help="leave this data set's bank rows out of the strategy's fit; repeatable")
-    p.add_argument("--allow-bank-overlap", action="store_true", help="rank a model even if its own rows are in the bank")
+    p.add_argument(
+        "--exclude-bank-dataset",
+        action="append",
+        metavar="NAME",
+        help="leave this data set's bank rows out of the strategy's fit; repeatable",
+    )
+    p.add_argument(
+        "--allow-bank-overlap", action="store_true", help="rank a model even if its own rows are in the bank"
+    )
     p.add_argument("--out", required=True, help="plan JSON file to write")
     add_overwrite(p)
     p = command("prune", cmd_prune, "apply a prune plan: write a smaller model folder")

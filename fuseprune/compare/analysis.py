@@ -23,7 +23,7 @@ candidate), shown for reference.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -113,7 +113,7 @@ def area_under(curve: pd.DataFrame, measure: str = "quality") -> pd.DataFrame:
             return float("nan")
         return float(np.sum((y[1:] + y[:-1]) / 2 * np.diff(x)) / (x[-1] - x[0]))
 
-    values = curve.groupby(["dataset", "strategy"]).apply(area, include_groups=False).rename(measure)
+    values = curve.groupby(["dataset", "strategy"])[["step", measure]].apply(area).rename(measure)
     return values.reset_index().pivot(index="dataset", columns="strategy", values=measure)
 
 
@@ -125,8 +125,11 @@ def per_seed(frame: pd.DataFrame, table: Callable[..., pd.DataFrame], measure: s
 
 
 def separated_winners(seed_table: pd.DataFrame, higher_is_better: bool) -> pd.Series:
-    """Per data set: the strategy with the best seed mean if a paired test over its seeds separates it
-    from every other strategy (the oracle left out), else None (a tie)."""
+    """Per data set: the strategy with the best seed mean if it is separated from every other strategy.
+
+    Separated means a paired test over the seeds tells it apart from each other strategy (the oracle
+    left out); data sets without such a strategy get None (a tie).
+    """
     contenders = seed_table.drop(columns=[REFERENCE], errors="ignore")
     result: dict[Any, str | None] = {}
     for dataset, rows in contenders.groupby(level="dataset", sort=True):
@@ -141,7 +144,7 @@ def separated_winners(seed_table: pd.DataFrame, higher_is_better: bool) -> pd.Se
     return pd.Series(result, dtype=object)
 
 
-def winner_counts(winners: pd.Series, strategies: Sequence[str]) -> pd.Series:
+def winner_counts(winners: pd.Series, strategies: Iterable[str]) -> pd.Series:
     """Data sets each strategy won (separated winners only; the oracle left out), most first."""
     counts = pd.Series(0, index=[s for s in strategies if s != REFERENCE], dtype=int)
     for strategy in winners.dropna():
@@ -151,8 +154,10 @@ def winner_counts(winners: pd.Series, strategies: Sequence[str]) -> pd.Series:
 
 def versus(seed_table: pd.DataFrame, baseline: str, higher_is_better: bool, *,
            baseline_first: bool = False) -> dict[str, PairedComparison]:
-    """Every strategy against ``baseline`` (or, with ``baseline_first``, the baseline against every
-    strategy), paired by (data set, seed) across all data sets; keyed by the other strategy."""
+    """Every strategy against ``baseline``, paired by (data set, seed) across all data sets.
+
+    With ``baseline_first``, the baseline against every strategy instead. Keyed by the other strategy.
+    """
     if baseline not in seed_table.columns:
         return {}
     result = {}
@@ -188,10 +193,10 @@ def layer_ranks(records: Sequence[dict[str, Any]]) -> dict[str, pd.DataFrame]:
             continue
         ranks = _removal_ranks(r["keep"])
         rows += [{"dataset": r["dataset"], "seed": r["seed"], "strategy": r["strategy"], "layer": layer,
-                  "rank": rank} for layer, rank in zip(r["kept"], ranks)]
+                  "rank": rank} for layer, rank in zip(r["kept"], ranks, strict=True)]
         oracle = _removal_ranks(r["state"]["oracle_impact"])
         rows += [{"dataset": r["dataset"], "seed": r["seed"], "strategy": "oracle", "layer": layer, "rank": rank}
-                 for layer, rank in zip(r["kept"], oracle)]
+                 for layer, rank in zip(r["kept"], oracle, strict=True)]
     frame = pd.DataFrame(rows).drop_duplicates(["dataset", "seed", "strategy", "layer"])
     return {dataset: group.pivot_table(index="strategy", columns="layer", values="rank", aggfunc="mean")
             for dataset, group in frame.groupby("dataset")}
@@ -216,8 +221,11 @@ def wall_time(frame: pd.DataFrame) -> pd.DataFrame:
 
 def fusion_versus_best_signal(seed_table: pd.DataFrame, higher_is_better: bool,
                               fusion: str = "fusion-rf") -> pd.DataFrame:
-    """Per data set: the fusion's seed mean, the single signal with the best seed mean, its value and
-    the fusion's verdict against it over the seeds (better, worse or tie)."""
+    """Per data set: the fusion against the best single signal.
+
+    Columns: the fusion's seed mean, the single signal with the best seed mean, its value and the
+    fusion's verdict against it over the seeds (better, worse or tie).
+    """
     signals = [s for s in list_signals() if s in seed_table.columns]
     if fusion not in seed_table.columns or not signals:
         return pd.DataFrame()
@@ -234,9 +242,11 @@ def fusion_versus_best_signal(seed_table: pd.DataFrame, higher_is_better: bool,
 
 
 def highlighted(curve: pd.DataFrame, dataset: str) -> list[str]:
-    """Strategies drawn in colour for ``dataset``: the registered ones beyond single signals (fusions), the
-    oracle, random and the best single signal."""
+    """Strategies drawn in colour for ``dataset``.
+
+    They are the registered ones beyond single signals (fusions), the oracle, random and the best single signal.
+    """
     table = area_under(curve[curve["dataset"] == dataset])
     signals = [s for s in list_signals() if s in table.columns]
-    best = [table.loc[dataset, signals].idxmax()] if signals else []
+    best = [str(table.loc[dataset, signals].idxmax())] if signals else []
     return [s for s in (*registered_strategies(), REFERENCE, "random", *best) if s in table.columns]

@@ -20,11 +20,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import connection
+from typing import Any
 from urllib.parse import urlparse
 
 from fuseprune.compare.cell import Record, Task, execute
-from fuseprune.lifetime import die_with_parent
 from fuseprune.errors import ConfigError, FusepruneError
+from fuseprune.lifetime import die_with_parent
 from fuseprune.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class Backend(ABC):
     def run(self, tasks: Sequence[Task], started: Callable[[Task], None]) -> Iterator[Finished]:
         """Run every task, at most ``jobs`` at once."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook: backends that start nothing keep this no-op
         """Release what the backend started."""
 
 
@@ -72,6 +73,7 @@ class LocalBackend(Backend):
         self._running: dict[futures.Future, Task] = {}
 
     def run(self, tasks: Sequence[Task], started: Callable[[Task], None]) -> Iterator[Finished]:
+        """Run ``tasks`` on at most ``jobs`` worker processes; yield each as it finishes."""
         pending, running = list(tasks), self._running
         while pending or running:
             while pending and len(running) < self.jobs:
@@ -136,7 +138,8 @@ class RayBackend(Backend):
         self._remote = ray.remote(num_cpus=1, max_retries=0)(execute)
 
     def run(self, tasks: Sequence[Task], started: Callable[[Task], None]) -> Iterator[Finished]:
-        pending, running = list(tasks), {}
+        """Run ``tasks`` as Ray tasks, at most ``jobs`` at a time; yield each as it finishes."""
+        pending, running = list(tasks), dict[Any, Task]()  # Ray object reference -> its task
         while pending or running:
             while pending and len(running) < self.jobs:
                 task = pending.pop(0)
@@ -150,6 +153,7 @@ class RayBackend(Backend):
                 yield task, getattr(exc, "cause", None) or exc
 
     def close(self) -> None:
+        """Shut Ray down if this backend started it."""
         if self._started:
             self._ray.shutdown()
 

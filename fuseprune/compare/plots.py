@@ -59,7 +59,7 @@ def curve_panels(curve: pd.DataFrame, path: Path, measures: tuple[str, ...] = ("
             ax.set_xlabel("layers removed", fontsize=8)
             if offset == 0:
                 handles, labels = ax.get_legend_handles_labels()
-                unique = dict(zip(labels, handles))
+                unique = dict(zip(labels, handles, strict=True))
                 ax.legend(unique.values(), unique.keys(), fontsize=7, loc="lower left", framealpha=0.85)
     for index in range(len(datasets), blocks * columns):
         for offset in range(len(measures)):
@@ -79,7 +79,7 @@ def rank_heatmaps(ranks: dict[str, pd.DataFrame], path: Path) -> Path:
     strategies = sorted({s for table in ranks.values() for s in table.index} - {"oracle"})
     order = ["oracle", *strategies]  # the same rows in every panel; names only on the left
     image = None
-    for ax, dataset in zip(axes.flat, datasets):
+    for ax, dataset in zip(axes.flat, datasets, strict=False):  # spare panels stay empty
         table = ranks[dataset].reindex(order)
         image = ax.imshow(table.to_numpy(), cmap="cividis_r", aspect="auto", vmin=1, vmax=table.shape[1])
         ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])

@@ -98,7 +98,7 @@ def write_report(results: str | Path, out: str | Path | None = None, overwrite: 
             table.to_csv(tmp / "tables" / f"{name}.csv", index=name != "head_to_head")
         _counts(report).to_csv(tmp / "tables" / "winner_counts.csv")
         plots.curve_panels(curve, tmp / "curves.png")
-        has_distilled = curve["distilled_quality"].notna().any()
+        has_distilled = bool(curve["distilled_quality"].notna().any())
         if has_distilled:
             plots.curve_panels(curve, tmp / "curves_distilled.png", ("distilled_quality", "distilled_holdout_nll"))
         plots.rank_heatmaps(analysis.layer_ranks(records), tmp / "layer_ranks.png")
@@ -138,8 +138,11 @@ def _comparisons(criterion: str, seed_table: pd.DataFrame, higher: bool) -> list
 
 def _extra_figures(records: list[dict[str, Any]], frame: pd.DataFrame, curve: pd.DataFrame,
                    reference: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, bool]]:
-    """Per figure of the grid's other metrics: its table with half the layers removed (strategies, then the
-    teacher and the reference), the per-seed table the statistics use, and whether higher is better."""
+    """Per figure of the grid's other metrics: its tables at half the layers removed.
+
+    Each figure maps to its table with half the layers removed (strategies, then the teacher and the
+    reference), the per-seed table the statistics use, and whether higher is better.
+    """
     result = {}
     for figure, (goal, ideal) in analysis.figure_goals(records).items():
         table = analysis.at_half(curve, figure)
@@ -186,7 +189,7 @@ def _verdicts(report: Report, against: str) -> pd.DataFrame:
     rows = table[table["table"] == against]
     rows = rows.assign(name=rows["strategy"] if against == "random" else rows["against"])
     rows = rows.assign(text=[f"{v} (p={p:.2g}, n={n})" for v, p, n in zip(rows["verdict"], rows["p (Wilcoxon)"],
-                                                                           rows["n"])])
+                                                                           rows["n"], strict=True)])
     return rows.pivot(index="name", columns="criterion", values="text")[list(pd.unique(rows["criterion"]))]
 
 
@@ -240,7 +243,7 @@ def _criterion_sections(report: Report, separated: dict[str, pd.Series]) -> list
         winners = separated[name]
         lines += [f"## {TITLES[name]}", "", "A separated winner per data set in bold (none: a tie); the last "
                   "column is the mean over data sets.", "",
-                  _table(table, "{:.4f}", bold=lambda strategy, dataset, w=winners: w.get(dataset) == strategy), ""]
+                  _table(table, "{:.4f}", bold=_won_by(winners)), ""]
     for name, title in (("fusion_rf_vs_best_signal", "quality AUC"), ("fusion_rf_vs_best_signal_nll", "NLL AUC")):
         table = report.tables[name]
         if not table.empty:
@@ -264,6 +267,11 @@ def _extra_sections(report: Report, extra: list[str]) -> list[str]:
 
 def _with_mean(table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([table, table.mean().to_frame("mean").T])
+
+
+def _won_by(winners: pd.Series) -> Callable[[Any, Any], bool]:
+    """``bold(strategy, dataset)`` for :func:`_table`: whether ``strategy`` is the data set's separated winner."""
+    return lambda strategy, dataset: bool(winners.get(dataset) == strategy)
 
 
 def _table(table: pd.DataFrame, number: str, bold: Callable[[Any, Any], bool] | None = None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -107,15 +108,15 @@ def run_grid(
         summary = GridSummary(Path(out), len(cells), len(cells) - len(todo))
         if not todo:
             return summary
-        common = {"config": config.to_dict(), "teachers": str(teachers), "threads": threads}
+        common = functools.partial(Task, config=config.to_dict(), teachers=str(teachers), threads=threads)
         needed = sorted({(c.dataset, c.seed) for c in todo}, key=config.teachers().index)
-        teacher_tasks = [Task("teacher", cell=Cell(d, s, ""), **common) for d, s in needed]
+        teacher_tasks = [common("teacher", cell=Cell(d, s, "")) for d, s in needed]
         _run_phase("teachers", teacher_tasks, runner, store, progress, summary)
         if summary.failures:
             raise FusepruneError(f"no teacher for {'; '.join(summary.failures)}")
         known = store.records()
-        cell_tasks = [Task("cell", cell=cell, store=str(store.folder) if runner.writes_store else None,
-                           records=() if runner.writes_store else _relevant(known, cell), **common) for cell in todo]
+        cell_tasks = [common("cell", cell=cell, store=str(store.folder) if runner.writes_store else None,
+                             records=() if runner.writes_store else _relevant(known, cell)) for cell in todo]
         _run_phase("cells", cell_tasks, runner, store, progress, summary)
     finally:
         runner.close()

@@ -20,13 +20,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from fuseprune.version import __version__
 from fuseprune.compare.grid import Cell, GridConfig
 from fuseprune.compare.records import checked, strip_volatile
 from fuseprune.errors import ConfigError, DataError, PathNotFoundError
 from fuseprune.files import write_json_atomic
 from fuseprune.outputs import RESULTS, output_folder
 from fuseprune.tabular.model import PRESETS
+from fuseprune.version import __version__
 
 log = logging.getLogger(__name__)
 STORE_FORMAT = 1

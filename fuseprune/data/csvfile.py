@@ -72,7 +72,7 @@ def read_csv(path: str | Path, delimiter: str | None = None) -> tuple[pd.DataFra
         raise PathNotFoundError(f"CSV file {where} does not exist; check the path.")
     sample = _sample(path)
     sniffed = delimiter is None
-    delimiter = sniff_delimiter(sample, where) if sniffed else delimiter
+    delimiter = sniff_delimiter(sample, where) if delimiter is None else delimiter
     header = check_rows(path, delimiter)
     frame = _parse(path, delimiter, len(header))
     log.info("read %s: %d rows, %d columns, delimiter %s (%s)", path, len(frame), frame.shape[1],
@@ -86,10 +86,14 @@ def _sample(path: Path) -> str:
             sample = handle.read(SNIFF_CHARS)
             truncated = bool(handle.read(1))
     except UnicodeDecodeError as exc:
-        raise DataError(f"CSV file {str(path)!r} is not UTF-8 text (byte {exc.start} of the first "
-                        f"{SNIFF_CHARS // 1024} KB); save it as UTF-8.") from None
+        raise DataError(
+            f"CSV file {str(path)!r} is not UTF-8 text (byte {exc.start} of the first "
+            f"{SNIFF_CHARS // 1024} KB); save it as UTF-8."
+        ) from None
     except OSError as exc:
-        raise DataError(f"CSV file {str(path)!r} cannot be read ({exc.strerror or exc}); check its permissions.") from None
+        raise DataError(
+            f"CSV file {str(path)!r} cannot be read ({exc.strerror or exc}); check its permissions."
+        ) from None
     if "\x00" in sample:
         raise DataError(f"CSV file {str(path)!r} holds NUL bytes: it is not a text file; pass a CSV file.")
     if not sample.strip():
@@ -144,7 +148,8 @@ def check_rows(path: Path, delimiter: str) -> list[str]:
                 if fields != len(header):
                     raise DataError(
                         f"CSV file {str(path)!r} line {line} has {fields} fields but the header has {len(header)} "
-                        f"(delimiter {delimiter_name(delimiter)}); fix that row or quote fields that hold the delimiter."
+                        f"(delimiter {delimiter_name(delimiter)}); "
+                        "fix that row or quote fields that hold the delimiter."
                     )
         except UnicodeDecodeError:
             raise DataError(f"CSV file {str(path)!r} is not UTF-8 text; save it as UTF-8.") from None

@@ -77,7 +77,7 @@ class Table:
 
 
 def table_sha256(frame: pd.DataFrame, kinds: Mapping[str, str]) -> str:
-    """sha256 of a table's columns, their kinds and its rows (written as CSV with ``\\n`` line ends).
+    r"""The sha256 of a table's columns, their kinds and its rows (written as CSV with ``\n`` line ends).
 
     The file a table came from, its delimiter and its row index do not count:
     two files holding the same rows hash alike.
@@ -142,7 +142,10 @@ def drop(frame: pd.DataFrame, columns: Sequence[str], name: str) -> pd.DataFrame
 def check_frame(frame: pd.DataFrame, name: str) -> None:
     """Reject tables no model can learn from: no rows, duplicate or empty columns."""
     if frame.shape[1] == 0 or len(frame) < 10:
-        raise DataError(f"table {name!r} has {len(frame)} rows and {frame.shape[1]} columns; it needs at least 10 rows and 1 column.")
+        raise DataError(
+            f"table {name!r} has {len(frame)} rows and {frame.shape[1]} columns; "
+            "it needs at least 10 rows and 1 column."
+        )
     duplicated = frame.columns[frame.columns.duplicated()].tolist()
     if duplicated:
         raise DataError(f"table {name!r} has duplicate column names {duplicated}; rename them.")
@@ -152,7 +155,9 @@ def check_frame(frame: pd.DataFrame, name: str) -> None:
         raise DataError(f"table {name!r} has columns with no values at all: {', '.join(empty)}; drop them ({drops}).")
 
 
-def split_frame(frame: pd.DataFrame, holdout: float = DEFAULT_HOLDOUT, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_frame(
+    frame: pd.DataFrame, holdout: float = DEFAULT_HOLDOUT, seed: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split rows into (train, holdout) by a seeded permutation; the same seed gives the same split.
 
     Args:

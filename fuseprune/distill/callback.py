@@ -54,14 +54,18 @@ def _with_loss(output: Any, loss: torch.Tensor) -> Any:
 
 
 def _counts_shifted_labels(model: nn.Module) -> bool:
-    """Whether the Trainer counts ``num_items_in_batch`` over ``labels[..., 1:]`` (as transformers 5 does
-    for models whose ``loss_type`` maps to the causal-LM loss) rather than over all labels."""
+    """Whether the Trainer counts ``num_items_in_batch`` over ``labels[..., 1:]`` rather than all labels.
+
+    transformers 5 does so for models whose ``loss_type`` maps to the causal-LM loss.
+    """
     try:
         from transformers.loss.loss_utils import LOSS_MAPPING, ForCausalLMLoss
     except ImportError:  # pragma: no cover - other transformers layouts
         return True
     encoder_decoder = getattr(getattr(model, "config", None), "is_encoder_decoder", False)
-    return LOSS_MAPPING.get(getattr(model, "loss_type", None)) is ForCausalLMLoss and not encoder_decoder
+    loss_type = getattr(model, "loss_type", None)
+    causal = isinstance(loss_type, str) and LOSS_MAPPING.get(loss_type) is ForCausalLMLoss
+    return causal and not encoder_decoder
 
 
 class DistillationCallback(TrainerCallback):
@@ -177,6 +181,8 @@ class DistillationTrainer(Trainer):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if self.model is None:  # Trainer also accepts `model_init`; distillation needs the student itself
+            raise ModelError("`model` must be the student; got None.")
         loss_fn.check_models(self.model, teacher)
         self.teacher = teacher.eval()
         self.distill_loss = loss_fn

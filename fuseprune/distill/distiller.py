@@ -25,7 +25,7 @@ import copy
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import torch
 from torch import nn
@@ -35,6 +35,8 @@ from fuseprune.distill.losses import DistillationLoss
 from fuseprune.distill.step import distill_step
 from fuseprune.progress import Progress
 from fuseprune.training import Checkpoints, EpochShuffle, LoopHistory, TrainingLoop
+
+ModelT = TypeVar("ModelT", bound=nn.Module)
 
 log = logging.getLogger(__name__)
 PARTS = ("total", "kl", "ce", "hidden")
@@ -80,7 +82,7 @@ def check_student(student: nn.Module, teacher: nn.Module, loss_fn: DistillationL
 
 
 def distill_model(
-    student: nn.Module,
+    student: ModelT,
     teacher: nn.Module,
     fit_ids: torch.Tensor,
     val_ids: torch.Tensor,
@@ -90,7 +92,7 @@ def distill_model(
     batch_of: BatchOf | None = None,
     checkpoints: Checkpoints | None = None,
     progress: Progress | None = None,
-) -> tuple[nn.Module, DistillHistory]:
+) -> tuple[ModelT, DistillHistory]:
     """Distil ``teacher`` into a copy of ``student`` on token rows; loop settings from ``loss_fn.config``.
 
     Args:

@@ -69,8 +69,9 @@ def _parse(record: Any) -> tuple[list[int], dict[str, Any]]:
     """(kept layers, teacher fingerprint) of one pruning record, checked."""
     kept = record.get("kept_layers") if isinstance(record, dict) else None
     teacher = record.get("teacher") if isinstance(record, dict) else None
-    ok = isinstance(kept, list) and all(isinstance(k, int) and not isinstance(k, bool) and k >= 0 for k in kept)
-    if not ok or not isinstance(teacher, dict):
+    if not isinstance(kept, list) or not isinstance(teacher, dict) or not all(
+        isinstance(k, int) and not isinstance(k, bool) and k >= 0 for k in kept
+    ):
         raise ModelError("the student's fuseprune.json holds a damaged `pruning` record (it needs `kept_layers` "
                          "and `teacher`); prune the teacher again.")
     return kept, teacher

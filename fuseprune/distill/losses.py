@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import torch
 import torch.nn.functional as F
@@ -134,7 +135,7 @@ def check_layer_map(layer_map: Sequence[int], num_student_layers: int, num_teach
     bad = [i for i in kept if not 0 <= i < num_teacher_layers]
     if bad:
         raise ModelError(f"`layer_map` indices must be between 0 and {num_teacher_layers - 1}; got {bad}.")
-    if any(b <= a for a, b in zip(kept, kept[1:])):
+    if any(b <= a for a, b in pairwise(kept)):
         raise ModelError(f"`layer_map` must be strictly increasing (a pruned copy keeps the order); got {list(kept)}.")
     return kept
 

@@ -1,5 +1,6 @@
-"""Measuring generated rows against real rows: quality, utility, correlations, detection, fidelity and
-privacy, each beside its real-data reference.
+"""Measuring generated rows against real rows, each figure beside its real-data reference.
+
+The families: quality, utility, correlations, detection, fidelity and privacy.
 
 Every metric is a registered family of figures computed from frames only
 (real training rows, real holdout rows, synthetic rows, column kinds),

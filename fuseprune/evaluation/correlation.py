@@ -35,7 +35,9 @@ def association_matrix(frame: pd.DataFrame, kinds: Mapping[str, str]) -> pd.Data
     """The mixed-type association matrix of ``frame`` (columns and index in ``kinds`` order)."""
     names = list(kinds)
     numeric = [kinds[n] == "numerical" for n in names]
-    values = [_numbers(frame[n]) if is_number else _labels(frame[n]) for n, is_number in zip(names, numeric)]
+    values = [
+        _numbers(frame[n]) if is_number else _labels(frame[n]) for n, is_number in zip(names, numeric, strict=True)
+    ]
     matrix = np.eye(len(names))
     for i in range(len(names)):
         for j in range(i + 1, len(names)):

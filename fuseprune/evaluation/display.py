@@ -66,7 +66,7 @@ def record_rows(record: Any) -> list[tuple[str, str, str, str]]:
 
 def paired_rows(first: Any, second: Any) -> list[tuple[str, ...]]:
     """(label, better, first, second, second / first, reference) for two records of one data set."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for name, a in first.metrics.items():
         b = second.metrics.get(name)
         if b is None:

@@ -46,14 +46,14 @@ def score_rows(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: Mapping[str, 
     from sdmetrics.reports import DiagnosticReport, QualityReport
 
     metadata = {"tables": {TABLE: sdmetrics_metadata(kinds)}}
-    real, synthetic = {TABLE: real}, {TABLE: synthetic}
+    real_tables, synthetic_tables = {TABLE: real}, {TABLE: synthetic}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         quality = QualityReport()
-        quality.generate(real, synthetic, metadata, verbose=False)
+        quality.generate(real_tables, synthetic_tables, metadata, verbose=False)
         diagnostic = DiagnosticReport()
-        diagnostic.generate(real, synthetic, metadata, verbose=False)
-    properties = dict(zip(*quality.get_properties()[["Property", "Score"]].T.values))
+        diagnostic.generate(real_tables, synthetic_tables, metadata, verbose=False)
+    properties = dict(zip(*quality.get_properties()[["Property", "Score"]].T.values, strict=True))
     return QualityScores(
         quality=float(quality.get_score()),
         column_shapes=float(properties["Column Shapes"]),

@@ -32,11 +32,13 @@ def dcr_baseline_protection(train: pd.DataFrame, synthetic: pd.DataFrame, kinds,
     """SDMetrics ``DCRBaselineProtection`` of ``synthetic`` rows against ``train`` rows, seeded."""
     from sdmetrics.single_table import DCRBaselineProtection
 
-    seeded = type("SeededDCRBaselineProtection", (DCRBaselineProtection,), {"_seed": seed})
+    class SeededDCRBaselineProtection(DCRBaselineProtection):
+        _seed = seed
+
     with warnings.catch_warnings(), numpy_seed(seed):
         warnings.simplefilter("ignore")
-        return float(seeded.compute(plain_frame(train, kinds), plain_frame(synthetic, kinds),
-                                    plain_metadata(kinds), None))
+        return float(SeededDCRBaselineProtection.compute(plain_frame(train, kinds), plain_frame(synthetic, kinds),
+                                                         plain_metadata(kinds), None))
 
 
 def new_row_synthesis(train: pd.DataFrame, synthetic: pd.DataFrame, kinds) -> float:

@@ -60,12 +60,11 @@ class UtilityMetric(Metric):
 
     def check(self, real: RealRows) -> None:
         """The target must exist and vary in the training rows."""
-        if real.target is None:
-            raise DataError("the utility metric needs a prediction target; pass --target COLUMN.")
-        values = real.train[real.target].dropna()
+        target = _target(real)
+        values = real.train[target].dropna()
         if values.nunique() < 2:
             shown = ", ".join(repr(v) for v in values.unique()[:1]) or "no values"
-            raise DataError(f"target {real.target!r} has one value ({shown}) in the training rows; a model "
+            raise DataError(f"target {target!r} has one value ({shown}) in the training rows; a model "
                             "needs at least two classes (or distinct numbers); pick another --target.")
 
     def compute(self, real: RealRows, synthetic: pd.DataFrame, seed: int) -> dict[str, float]:
@@ -93,12 +92,19 @@ class UtilityMetric(Metric):
         return scores
 
 
+def _target(real: RealRows) -> str:
+    """The column to predict; refused when the real rows name none."""
+    if real.target is None:
+        raise DataError("the utility metric needs a prediction target; pass --target COLUMN.")
+    return real.target
+
+
 def _is_regression(real: RealRows) -> bool:
-    return real.kinds[real.target] == "numerical"
+    return real.kinds[_target(real)] == "numerical"
 
 
 def _fit_and_score(real: RealRows, rows: pd.DataFrame, seed: int) -> dict[str, float]:
-    target = real.target
+    target = _target(real)
     categorical = [c for c in real.columns_of("categorical", "boolean") if c != target]
     train, test = rows[rows[target].notna()], real.holdout[real.holdout[target].notna()]
     if len(train) < 2:  # nothing to learn from: every figure is undefined

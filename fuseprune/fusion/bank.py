@@ -94,7 +94,9 @@ class FusionBank:
         """Read a bank written by :meth:`save`."""
         path = Path(path)
         if not path.is_file():
-            raise PathNotFoundError(f"fusion bank {str(path)!r} does not exist; build one with `fuseprune fuse build-bank`.")
+            raise PathNotFoundError(
+                f"fusion bank {str(path)!r} does not exist; build one with `fuseprune fuse build-bank`."
+            )
         meta = _read_header(path)
         try:
             frame = pd.read_csv(path, skiprows=1, float_precision="round_trip", encoding="utf-8")
@@ -135,7 +137,9 @@ def check_bank_frame(frame: pd.DataFrame) -> None:
     required = [*ID_COLUMNS, *CONTEXT_FEATURES, IMPACT, TARGET]
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise DataError(f"fusion bank lacks column(s) {', '.join(missing)}; rebuild it with `fuseprune fuse build-bank`.")
+        raise DataError(
+            f"fusion bank lacks column(s) {', '.join(missing)}; rebuild it with `fuseprune fuse build-bank`."
+        )
     signals = [c for c in frame.columns if c in SIGNALS]
     if not signals:
         raise DataError(f"fusion bank has no signal columns; known signals: {', '.join(SIGNALS.names())}.")

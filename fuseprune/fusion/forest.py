@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from fuseprune.errors import DataError, PathNotFoundError
-from fuseprune.outputs import FUSION, write_output_json
 from fuseprune.fusion.bank import FusionBank
 from fuseprune.fusion.base import FusionBase
+from fuseprune.outputs import FUSION, write_output_json
 
 
 class ForestFusion(FusionBase):
@@ -32,7 +32,9 @@ class ForestFusion(FusionBase):
 
     kind = "forest"
 
-    def __init__(self, n_estimators: int = 300, min_samples_leaf: int = 3, max_features: float = 0.5, random_state: int = 0) -> None:
+    def __init__(
+        self, n_estimators: int = 300, min_samples_leaf: int = 3, max_features: float = 0.5, random_state: int = 0
+    ) -> None:
         self.n_estimators = n_estimators
         self.min_samples_leaf = min_samples_leaf
         self.max_features = max_features
@@ -75,7 +77,8 @@ class ForestFusion(FusionBase):
         if file_sha256(bank_path) != data.get("bank_sha256"):
             raise DataError(f"the bank {str(bank_path)!r} changed since the forest was saved; refit it.")
         bank = FusionBank.load(bank_path)
-        return model.fit(bank.frame[features], bank.frame["target"])
+        model.fit(bank.frame[features], bank.frame["target"])
+        return model
 
 
 def file_sha256(path: str | Path) -> str:

@@ -10,8 +10,8 @@ import numpy as np
 
 from fuseprune.config import check_range
 from fuseprune.errors import DataError, PathNotFoundError
-from fuseprune.outputs import FUSION, write_output_json
 from fuseprune.fusion.base import FusionBase
+from fuseprune.outputs import FUSION, write_output_json
 
 
 class LinearFusion(FusionBase):
@@ -39,7 +39,7 @@ class LinearFusion(FusionBase):
     def weights(self) -> dict[str, float]:
         """Feature name -> fitted coefficient."""
         self._check_fitted()
-        return dict(zip(self.feature_names_in_, map(float, self.coef_)))
+        return dict(zip(self.feature_names_in_, map(float, self.coef_), strict=True))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready parameters and coefficients."""

@@ -106,7 +106,9 @@ class FusionStrategy(Strategy):
     def _guard(self, bank: FusionBank, model: nn.Module) -> None:
         if self.options.allow_overlap or not bank.contains_model(weights_sha256(model.state_dict())):
             return
-        datasets = sorted(set(bank.frame.loc[bank.frame["model_sha256"] == weights_sha256(model.state_dict()), "dataset"]))
+        datasets = sorted(
+            set(bank.frame.loc[bank.frame["model_sha256"] == weights_sha256(model.state_dict()), "dataset"])
+        )
         raise DataError(
             f"this model's own rows are in the fusion bank (data set {', '.join(datasets)}), so the fusion has seen "
             f"its answers; exclude them (--exclude-bank-dataset {datasets[0]}) or allow it (--allow-bank-overlap)."

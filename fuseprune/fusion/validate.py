@@ -59,14 +59,18 @@ class ValidationResult:
         from rich.table import Table
 
         wide, top1 = self.pivot(), self.pivot("top1")
-        table = Table(title="leave-one-dataset-out: Spearman with the ablation oracle (mean over model states); top-1 agreement")
+        table = Table(
+            title="leave-one-dataset-out: Spearman with the ablation oracle (mean over model states); top-1 agreement"
+        )
         table.add_column("strategy")
         for column in wide.columns:
             table.add_column(str(column), justify="right")
         table.add_column("top-1", justify="right")
+        agreement = top1["mean"].to_dict()
         for strategy, row in wide.iterrows():
-            style = "bold" if strategy in FUSIONS else None
-            table.add_row(str(strategy), *(f"{v:+.3f}" for v in row), f"{top1.loc[strategy, 'mean']:.2f}", style=style)
+            name = str(strategy)
+            style = "bold" if name in FUSIONS else None
+            table.add_row(name, *(f"{v:+.3f}" for v in row), f"{agreement[strategy]:.2f}", style=style)
         return table
 
 
@@ -104,7 +108,7 @@ def _score_dataset(bank: FusionBank, fitted: dict[str, Any], rng: np.random.Gene
         rankings.update({name: model.predict(state) for name, model in fitted.items()})
         for strategy, keep in rankings.items():
             rows.append({
-                "dataset": dataset, "strategy": strategy, "spearman": spearman(keep, oracle),
+                "dataset": dataset, "strategy": strategy, "spearman": spearman(list(keep), list(oracle)),
                 "top1": float(_next(keep) == _next(oracle)),
             })
     return rows

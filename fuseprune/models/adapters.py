@@ -167,16 +167,17 @@ class LayerAdapter:
         """
         config = getattr(self.model, "config", None)
         previous = getattr(config, "_attn_implementation", None)
-        if previous in (None, "eager") or not hasattr(self.model, "set_attn_implementation"):
+        switch = getattr(self.model, "set_attn_implementation", None)
+        if previous in (None, "eager") or switch is None:
             yield self
             return
         name = type(self.model).__name__
         logger.info("switching %s attention from %r to 'eager' to record attention probabilities", name, previous)
-        self.model.set_attn_implementation("eager")
+        switch("eager")
         try:
             yield self
         finally:
-            self.model.set_attn_implementation(previous)
+            switch(previous)
             logger.info("restored %s attention to %r", name, previous)
 
     def __repr__(self) -> str:
@@ -200,8 +201,7 @@ def get_adapter(model: nn.Module, layers: str | None = None) -> LayerAdapter:
     """
     config = getattr(model, "config", None)
     model_type = getattr(config, "model_type", None)
-    known = model_type in ARCHITECTURES
-    spec = ARCHITECTURES.get(model_type) if known else None
+    spec = ARCHITECTURES.get(model_type) if isinstance(model_type, str) and model_type in ARCHITECTURES else None
     if layers is not None:
         base = spec or ArchitectureSpec(layer_path=layers, num_layers_field=_guess_count_field(config))
         return LayerAdapter(model, replace(base, layer_path=layers), model_type)

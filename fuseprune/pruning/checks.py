@@ -10,7 +10,7 @@ import json
 import math
 import re
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 from fuseprune.errors import DataError
 
@@ -58,6 +58,10 @@ def expect_int(value: Any, where: str, low: int | None = None, high: int | None 
     return value
 
 
+@overload
+def expect_str(value: Any, where: str, *, nullable: Literal[False] = False) -> str: ...
+@overload
+def expect_str(value: Any, where: str, *, nullable: bool) -> str | None: ...
 def expect_str(value: Any, where: str, *, nullable: bool = False) -> str | None:
     """Return ``value`` if it is a non-empty string (or ``None`` when ``nullable``), else raise."""
     if value is None and nullable:
@@ -67,6 +71,10 @@ def expect_str(value: Any, where: str, *, nullable: bool = False) -> str | None:
     return value
 
 
+@overload
+def expect_sha256(value: Any, where: str, *, nullable: Literal[False] = False) -> str: ...
+@overload
+def expect_sha256(value: Any, where: str, *, nullable: bool) -> str | None: ...
 def expect_sha256(value: Any, where: str, *, nullable: bool = False) -> str | None:
     """Return ``value`` if it is a lowercase hex sha256 digest (or ``None`` when ``nullable``)."""
     if value is None and nullable:

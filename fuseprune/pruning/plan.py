@@ -25,7 +25,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from fuseprune.version import __version__
 from fuseprune.errors import DataError, PathNotFoundError
 from fuseprune.outputs import PLAN, write_output_json
 from fuseprune.pruning.checks import (
@@ -41,6 +40,7 @@ from fuseprune.pruning.checks import (
     shown,
 )
 from fuseprune.pruning.fingerprint import ModelFingerprint
+from fuseprune.version import __version__
 
 #: Version of the plan JSON layout this fuseprune writes and the newest it reads.
 SCHEMA_VERSION = 1

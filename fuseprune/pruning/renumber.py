@@ -60,10 +60,8 @@ def renumber_layer(layer: nn.Module, old: int, new: int) -> int:
 
 def _compensate_inverse_index_scaling(module: nn.Module, old: int, new: int) -> None:
     factor = (new + 1) / (old + 1)
-    projection, width = _query_projection(module)
+    weight, bias, width = _query_projection(module)
     with torch.no_grad():
-        weight = projection.weight
-        bias = getattr(projection, "bias", None)
         if width is None:
             weight.mul_(factor)
             if bias is not None:
@@ -73,18 +71,20 @@ def _compensate_inverse_index_scaling(module: nn.Module, old: int, new: int) -> 
             if bias is not None:
                 bias[:width].mul_(factor)
     if hasattr(module, "scaling"):
-        base = float(module.head_dim) ** -0.5 if getattr(module, "scale_attn_weights", False) else 1.0
-        module.scaling = base / float(new + 1)
+        # nn.Module types unknown attributes as tensors or modules; head_dim is an int, scaling a float
+        base = float(module.head_dim) ** -0.5 if getattr(module, "scale_attn_weights", False) else 1.0  # type: ignore[arg-type]
+        module.scaling = base / float(new + 1)  # type: ignore[assignment]
 
 
-def _query_projection(module: nn.Module) -> tuple[nn.Module, int | None]:
-    """Return the query projection and, for a fused q|k|v projection, the width of the query part."""
-    if getattr(module, "is_cross_attention", False) and hasattr(module, "q_attn"):
-        return module.q_attn, None
+def _query_projection(module: nn.Module) -> tuple[torch.Tensor, torch.Tensor | None, int | None]:
+    """The query projection's weight and bias and, for a fused q|k|v projection, the width of the query part."""
+    query = getattr(module, "q_attn", None)
+    if getattr(module, "is_cross_attention", False) and query is not None:
+        return query.weight, getattr(query, "bias", None), None
     fused = getattr(module, "c_attn", None)
     width = getattr(module, "split_size", None)
     if fused is not None and isinstance(width, int) and fused.weight.shape[-1] == 3 * width:
-        return fused, width
+        return fused.weight, getattr(fused, "bias", None), width
     raise ModelError(
         f"{type(module).__name__} scales attention by 1 / (layer_idx + 1) but has no GPT-2 style query "
         "projection (c_attn or q_attn) to compensate the renumbering; it cannot be pruned exactly."

@@ -22,13 +22,14 @@ import copy
 import logging
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from torch import nn
 
 from fuseprune.errors import ConfigError, ModelError
-from fuseprune.outputs import TRANSFORMERS_MODEL, output_folder
 from fuseprune.models.adapters import LayerAdapter, get_adapter
 from fuseprune.models.architectures import ARCHITECTURES
+from fuseprune.outputs import TRANSFORMERS_MODEL, output_folder
 from fuseprune.pruning.fingerprint import fingerprint_model
 from fuseprune.pruning.plan import PrunePlan
 from fuseprune.pruning.renumber import renumber_layer
@@ -145,7 +146,8 @@ def _refresh_model_flags(model: nn.Module) -> None:
         return
     for module in model.modules():
         if isinstance(getattr(module, "has_sliding_layers", None), bool):
-            module.has_sliding_layers = "sliding_attention" in layer_types
+            # nn.Module.__setattr__ is typed for tensors and modules only; a bool attribute is fine at runtime
+            module.has_sliding_layers = "sliding_attention" in layer_types  # type: ignore[assignment]
 
 
 def _tied_groups(model: nn.Module, layer_path: str) -> set[frozenset[str]]:
@@ -167,9 +169,10 @@ def save_pruned(model: nn.Module, folder: str | Path, plan: PrunePlan | None = N
     """
     if not hasattr(model, "save_pretrained"):
         raise ModelError(f"only transformers models can be saved as a model folder; got {type(model).__name__}.")
+    transformers_model: Any = model  # nn.Module does not declare save_pretrained
     folder = Path(folder)
     with output_folder(folder, TRANSFORMERS_MODEL, overwrite) as tmp:
-        model.save_pretrained(tmp, safe_serialization=True)
+        transformers_model.save_pretrained(tmp, safe_serialization=True)
         if plan is not None:
             plan.save(tmp / PLAN_FILE)
     return folder

@@ -38,14 +38,14 @@ class Target:
     @classmethod
     def parse(cls, remove: int | float | str | None, max_params: int | None) -> Target:
         """Build a target from the ``remove`` and ``max_params`` options (exactly one must be given)."""
-        if (remove is None) == (max_params is None):
+        if remove is not None and max_params is None:
+            return _parse_remove(remove)
+        if remove is not None or max_params is None:
             raise ConfigError('give exactly one of `remove` (a count like 3 or a percentage like "50%") '
                               f"and `max_params`; got remove={remove!r}, max_params={max_params!r}.")
-        if max_params is not None:
-            if isinstance(max_params, bool) or not isinstance(max_params, int) or max_params < 1:
-                raise ConfigError(f"`max_params` must be a positive integer; got {max_params!r}.")
-            return cls(max_params=max_params)
-        return _parse_remove(remove)
+        if isinstance(max_params, bool) or not isinstance(max_params, int) or max_params < 1:
+            raise ConfigError(f"`max_params` must be a positive integer; got {max_params!r}.")
+        return cls(max_params=max_params)
 
     def layer_count(self, num_layers: int) -> int | None:
         """Layers to remove from a ``num_layers`` model (``None`` for a parameter budget)."""

@@ -83,8 +83,9 @@ def score_layers(
     needs = frozenset().union(*(s.needs for s in trace_signals))
     results = {}
     if run_trace:
-        options = {"seed": seed, "loss_fn": loss_fn, "progress": progress, "config": config}
-        trace = trace_layers(adapter, batches, needs or {"weights"}, **options)
+        trace = trace_layers(
+            adapter, batches, needs or {"weights"}, seed=seed, loss_fn=loss_fn, progress=progress, config=config
+        )
         results = {s.name: s.compute(trace) for s in trace_signals}
     for reference in references:
         results[reference.name] = reference.score(adapter, batches, seed=seed, loss_fn=loss_fn, progress=progress)

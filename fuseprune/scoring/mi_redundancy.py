@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 from sklearn.feature_selection import mutual_info_regression
+from threadpoolctl import threadpool_limits
 
 from fuseprune.scoring.base import Signal, register_signal
 from fuseprune.scoring.trace import LayerTrace

@@ -7,6 +7,8 @@ and sums over batches equal the sums over one big batch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -40,7 +42,7 @@ class HiddenRecorder:
             return
         self.update_norm_sum[layer] += float((y - x).norm(dim=-1).sum())
         self.influence_sum[layer] += float((1.0 - F.cosine_similarity(x, y, dim=-1, eps=1e-12)).sum())
-        if self.out_mean is None:
+        if self.out_mean is None or self.out_m2 is None:
             self.out_mean = np.zeros((len(self.tokens), y.shape[-1]))
             self.out_m2 = np.zeros((len(self.tokens), y.shape[-1]))
         n_a, n_b = self.tokens[layer], float(len(y))
@@ -116,7 +118,7 @@ class GradientRecorder:
     def __init__(self, num_layers: int) -> None:
         self.sums: list[list[torch.Tensor] | None] = [None] * num_layers
 
-    def update(self, layer: int, params: list[torch.Tensor], grads: list[torch.Tensor | None]) -> None:
+    def update(self, layer: int, params: Sequence[torch.Tensor], grads: Sequence[torch.Tensor | None]) -> None:
         """Add the gradients of one batch for ``layer`` (``None`` gradients count as zero)."""
         current = self.sums[layer]
         if current is None:

@@ -175,7 +175,9 @@ class ScoreTable:
         """Render signals x layers: each cell is the keep score in [0, 1] and the layer's rank."""
         from rich.table import Table
 
-        title = f"layer scores ({self.model_type or 'model'}, {self.num_layers} layers): keep score (rank, 1 = keep first)"
+        title = (
+            f"layer scores ({self.model_type or 'model'}, {self.num_layers} layers): keep score (rank, 1 = keep first)"
+        )
         table = Table(title=title)
         table.add_column("signal")
         table.add_column("family")

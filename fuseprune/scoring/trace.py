@@ -203,18 +203,20 @@ def _backward(trace: LayerTrace, hooks: TraceHooks, loss: torch.Tensor, batch: C
         raise ModelError("the loss does not depend on the layers; a custom `loss_fn` must not detach the logits.")
     layers = range(trace.num_layers) if trace.gradients else range(0)
     params = [[p for _, p in trace.adapter.layer_parameters(i)] for i in layers]
-    outputs = list(hooks.outputs) if trace.gates else []
-    missing = [i for i, o in enumerate(outputs) if o is None]
+    recorded = list(hooks.outputs) if trace.gates else []
+    missing = [i for i, o in enumerate(recorded) if o is None]
     if missing:
         raise ModelError(f"layers {missing} did not run in the forward pass; check the `layers` path.")
-    inputs = [p for group in params for p in group] + outputs
+    outputs = [o for o in recorded if o is not None]
+    inputs: list[torch.Tensor] = [p for group in params for p in group] + outputs
     grads = list(torch.autograd.grad(loss, inputs, allow_unused=True))
     if trace.gradients is not None:
         for layer, group in enumerate(params):
             trace.gradients.update(layer, group, grads[: len(group)])
             del grads[: len(group)]
     if trace.gates is not None:
-        for layer, (grad, delta) in enumerate(zip(grads, hooks.deltas, strict=True)):
+        deltas = [d for d in hooks.deltas if d is not None]  # kept with each output, so none is missing
+        for layer, (grad, delta) in enumerate(zip(grads, deltas, strict=True)):
             trace.gates.update(layer, grad, delta, batch.valid)
 
 

@@ -55,7 +55,9 @@ DEFAULT_BANK_DATASETS = (
 class BankConfig(ConfigMixin):
     """What goes into a fusion bank."""
 
-    datasets: tuple[str, ...] = field(default=DEFAULT_BANK_DATASETS, metadata={"help": "bundled data sets (or CSV paths)"})
+    datasets: tuple[str, ...] = field(
+        default=DEFAULT_BANK_DATASETS, metadata={"help": "bundled data sets (or CSV paths)"}
+    )
     seeds: tuple[int, ...] = field(default=(0, 1), metadata={"help": "teacher seeds per data set"})
     preset: str = field(default="default", metadata={"help": "teacher model size"})
     calibration_rows: int = field(default=256, metadata={"help": "training rows the signals are computed on"})
@@ -90,7 +92,7 @@ def build_bank(config: BankConfig, out: str | Path, progress: Progress | None = 
         load_table(dataset)
     out = check_file(out, BANK, overwrite=True)  # the path; the content is checked by _resume
     bank = None if overwrite else _resume(out, config)
-    done = set() if bank is None else set(zip(bank.frame["dataset"], bank.frame["seed"]))
+    done = set() if bank is None else set(zip(bank.frame["dataset"], bank.frame["seed"], strict=True))
     cells = [(d, s) for d in config.datasets for s in config.seeds]
     progress.start("building the fusion bank", len(cells))
     for dataset, seed in cells:
@@ -101,6 +103,8 @@ def build_bank(config: BankConfig, out: str | Path, progress: Progress | None = 
             bank.save(out, overwrite=True)
         progress.advance(1, cell=f"{dataset}/{seed}")
     progress.stop()
+    if bank is None:
+        raise DataError("the bank has no rows: give at least one data set and one seed.")
     return bank
 
 

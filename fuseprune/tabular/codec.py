@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -112,7 +112,7 @@ class TableCodec:
         before them (see :meth:`allowed_next`) so numbers stay in range.
         """
         mask = torch.zeros(self.sequence_length - 1, self.vocab_size, dtype=torch.bool)
-        for t, ((_, size), offset) in enumerate(zip(self._positions, self._offsets)):
+        for t, ((_, size), offset) in enumerate(zip(self._positions, self._offsets, strict=True)):
             mask[t, offset : offset + size] = True
         mask[-1, EOS_ID] = True
         for index, digit, head in self._digit_positions.values():
@@ -154,7 +154,7 @@ class TableCodec:
 
     def constraint_tables(self) -> PositionTables:
         """:meth:`allowed_next` as the sampler's lookup tables (see :mod:`fuseprune.tabular.constraints`)."""
-        ranges = [(int(o), int(o) + size) for o, (_, size) in zip(self._offsets, self._positions)]
+        ranges = [(int(o), int(o) + size) for o, (_, size) in zip(self._offsets, self._positions, strict=True)]
         digits = {t: (self.columns[index], digit) for t, (index, digit, _) in self._digit_positions.items()}
         return bounded_tables(self.allowed_mask(), [*ranges, (EOS_ID, EOS_ID + 1)], digits)
 
@@ -261,7 +261,14 @@ def read_codec_file(folder: str | Path) -> tuple[Path, dict[str, Any]]:
     return path, payload
 
 
-def load_codec(folder: str | Path, cls: type | None = None) -> Any:
+class CodecClass(Protocol):
+    """A codec class: builds its codec from the payload of ``codec.json``."""
+
+    def from_dict(self, payload: Mapping[str, Any]) -> Any:
+        """The codec of ``payload``."""
+
+
+def load_codec(folder: str | Path, cls: CodecClass | None = None) -> Any:
     """Read ``codec.json`` from ``folder`` as ``cls``, or as the codec class its ``kind`` names (``table`` if none).
 
     Raises:

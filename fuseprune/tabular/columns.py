@@ -27,6 +27,7 @@ from pandas.api import types as ptypes
 
 from fuseprune.errors import CodecError
 from fuseprune.tabular.schema import MAX_DECIMALS, MAX_DIGITS, check_column
+
 MAX_EXACT_DECIMALS = 22  # 10.0**22 is the largest power of ten a double holds exactly
 HEAD_PLUS, HEAD_MINUS, HEAD_NA = "+", "-", "NA"
 
@@ -62,9 +63,10 @@ class ColumnCodec:
             raise CodecError(f"column {name!r} holds infinite values; replace them with numbers or leave them empty.")
         uniques = pd.unique(present)
         if kind != "numerical" or not numeric or len(uniques) <= max_values:
-            if series.dtype == object:  # pd.unique merges 1, 1.0 and True, which the codec keeps apart
-                uniques = list({_key(v): v for v in _native(present.to_numpy())}.values())
-            values = tuple(sorted(_native(uniques), key=_sort_key))
+            # pd.unique merges 1, 1.0 and True, which the codec keeps apart
+            distinct = (list({_key(v): v for v in _native(present.to_numpy())}.values())
+                        if series.dtype == object else uniques)
+            values = tuple(sorted(_native(distinct), key=_sort_key))
             return cls(name, kind, dtype, "values", values, has_na, categories=categories, ordered=ordered)
         decimals = max(_decimals(v, series.dtype) for v in uniques)
         scaled = _signed_scaled(present, uniques, decimals)
@@ -191,7 +193,8 @@ class ColumnCodec:
 
     def _restore(self, data: np.ndarray, missing: np.ndarray) -> pd.Series:
         if self.categories is not None:
-            data = np.where(missing, None, data)
+            data = data.astype(object)  # a copy: None where missing
+            data[missing] = None
             cat = pd.Categorical(data, categories=list(self.categories), ordered=self.ordered)
             return pd.Series(cat, name=self.name)
         dtype = self.dtype

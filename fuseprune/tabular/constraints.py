@@ -55,7 +55,7 @@ class PositionTables:
     @property
     def width(self) -> int:
         """The largest number of tokens of any position."""
-        return max(h - l for l, h in zip(self.low, self.high))
+        return max(high - low for low, high in zip(self.low, self.high, strict=True))
 
     def allowed(self, ids: torch.Tensor) -> torch.Tensor:
         """Boolean (rows, positions, vocab): what the tables allow along full token rows ``ids``.
@@ -66,7 +66,7 @@ class PositionTables:
         vocab = max(self.high)
         out = torch.zeros(rows, len(self.low), vocab, dtype=torch.bool)
         state = torch.full((rows,), self.start, dtype=torch.long)
-        for t, (low, high) in enumerate(zip(self.low, self.high)):
+        for t, (low, high) in enumerate(zip(self.low, self.high, strict=True)):
             out[:, t, low:high] = self.bias[t][state] == 0
             state = self.next_state[t][state, ids[:, t + 1] - low]
         return out

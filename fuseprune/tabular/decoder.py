@@ -17,7 +17,8 @@ another architecture, a layer replaced by a wrapper) is decoded by
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import torch
 from torch import nn
@@ -25,9 +26,12 @@ from torch.nn import functional as F
 
 from fuseprune.models.cache import cache_kwargs, output_cache
 
+if TYPE_CHECKING:
+    from transformers.models.gpt2.modeling_gpt2 import GPT2Attention, GPT2Block, GPT2LMHeadModel
+
 log = logging.getLogger(__name__)
 
-_ACTIVATIONS = {
+_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "gelu_new": lambda x: torch.ops.aten.gelu_(x, approximate="tanh"),
     "gelu_pytorch_tanh": lambda x: torch.ops.aten.gelu_(x, approximate="tanh"),
     "gelu": lambda x: torch.ops.aten.gelu_(x),
@@ -69,6 +73,11 @@ def unsupported_reason(model: nn.Module) -> str | None:
         return "the model sets reorder_and_upcast_attn"
     if getattr(model.lm_head, "bias", None) is not None:
         return "the output head has a bias"
+    return _block_reason(cast("GPT2LMHeadModel", model))  # a GPT-2 language model, checked above
+
+
+def _block_reason(model: GPT2LMHeadModel) -> str | None:
+    """Why :class:`LeanGPT2` cannot decode the GPT-2 ``model``'s layers and weights, or None if it can."""
     from transformers.models.gpt2.modeling_gpt2 import GPT2Attention, GPT2Block
 
     for index, block in enumerate(model.transformer.h):
@@ -98,7 +107,7 @@ def make_stepper(model: nn.Module) -> Stepper:
 class _Block:
     """One GPT-2 block's weights (views of the model's own tensors) and attention scaling."""
 
-    def __init__(self, block: nn.Module, activation: str) -> None:
+    def __init__(self, block: GPT2Block, activation: str) -> None:
         attn, mlp = block.attn, block.mlp
         self.ln_1 = (block.ln_1.weight, block.ln_1.bias, block.ln_1.eps)
         self.ln_2 = (block.ln_2.weight, block.ln_2.bias, block.ln_2.eps)
@@ -111,7 +120,7 @@ class _Block:
         self.act = _ACTIVATIONS.get(activation) or mlp.act
 
 
-def attention_scaling(attn: nn.Module) -> float | None:
+def attention_scaling(attn: GPT2Attention) -> float | None:
     """The factor this transformers version multiplies query . key by, or None if it depends on more than the flags.
 
     transformers >= 5.2x stores it as ``attn.scaling`` (1/sqrt(head_dim) if
@@ -120,8 +129,9 @@ def attention_scaling(attn: nn.Module) -> float | None:
     versions apply the flags in eager attention only (SDPA always uses
     1/sqrt(head_dim)), so there the default flags are the only safe case.
     """
-    if isinstance(getattr(attn, "scaling", None), float):
-        return attn.scaling
+    scaling = getattr(attn, "scaling", None)
+    if isinstance(scaling, float):
+        return scaling
     default = attn.scale_attn_weights and not attn.scale_attn_by_inverse_layer_idx
     return float(attn.head_dim) ** -0.5 if default else None
 
@@ -135,10 +145,12 @@ class LeanGPT2:
             from fuseprune.errors import ModelError
 
             raise ModelError(f"the lean decoder cannot run this model: {reason}; use make_stepper().")
-        t = model.transformer
-        self.wte, self.wpe, self.head = t.wte.weight, t.wpe.weight, model.lm_head.weight
+        gpt2 = cast("GPT2LMHeadModel", model)  # unsupported_reason checked the model and each of its blocks
+        t = gpt2.transformer
+        self.wte, self.wpe, self.head = t.wte.weight, t.wpe.weight, gpt2.lm_head.weight
         self.ln_f = (t.ln_f.weight, t.ln_f.bias, t.ln_f.eps)
-        self.blocks = [_Block(block, model.config.activation_function) for block in t.h]
+        activation = gpt2.config.activation_function
+        self.blocks = [_Block(cast("GPT2Block", block), activation) for block in t.h]
         self.width, self.positions = self.wte.shape[1], self.wpe.shape[0]
         self.inner = self.blocks[0].fc[0].shape[1] if self.blocks else 0
         self._rows, self._shape = -1, (-1, -1)

@@ -12,7 +12,7 @@ import logging
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -31,6 +31,9 @@ from fuseprune.tabular.model import TabularGPT
 from fuseprune.tabular.sampler import sample_rows
 from fuseprune.tabular.speed import measure_sampling_speed
 
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
+
 log = logging.getLogger(__name__)
 #: Rows sampled per seed for scoring when not asked: the training split's size, at most this many.
 DEFAULT_SCORING_ROWS = 2000
@@ -47,11 +50,18 @@ class EvalConfig(ConfigMixin):
     """How a model is evaluated."""
 
     seeds: tuple[int, ...] = field(default=(0, 1, 2), metadata={"help": "sampling seeds; each figure is their mean"})
-    n_rows: int = field(default=0, metadata={"help": "rows sampled per seed for scoring (0 = as many as the training "
-                                                   f"split, at most {DEFAULT_SCORING_ROWS}; never more than {MAX_SCORING_ROWS})"})
+    n_rows: int = field(
+        default=0,
+        metadata={
+            "help": "rows sampled per seed for scoring (0 = as many as the training "
+            f"split, at most {DEFAULT_SCORING_ROWS}; never more than {MAX_SCORING_ROWS})"
+        },
+    )
     speed_rows: int = field(default=1024, metadata={"help": "rows sampled per timed speed run"})
     speed_repeats: int = field(default=5, metadata={"help": "timed speed runs; rows/s is their median"})
-    batch_size: int = field(default=0, metadata={"help": "rows sampled at once (0 = the fastest for the model's width)"})
+    batch_size: int = field(
+        default=0, metadata={"help": "rows sampled at once (0 = the fastest for the model's width)"}
+    )
     ceiling: bool = field(default=True, metadata={
         "help": "also score real rows in the generator's place (the reference)"})
     metrics: tuple[str, ...] = field(default=("default",), metadata={"help": "metrics: names, `default` or `all`"})
@@ -141,7 +151,10 @@ class EvaluationRecord:
         table = Table(title=f"evaluation on {self.data} ({self.n_rows} rows x {len(self.seeds)} seeds)",
                       caption="mean ± sd over sampling seeds; reference: real rows in the generator's place "
                               "(real train vs holdout)")
-        for column, justify in (("measure", "left"), ("better", "left"), ("value", "right"), ("reference", "right")):
+        justified: tuple[tuple[str, JustifyMethod], ...] = (
+            ("measure", "left"), ("better", "left"), ("value", "right"), ("reference", "right")
+        )
+        for column, justify in justified:
             table.add_column(column, justify=justify)
         for row in self.rows():
             table.add_row(*row)

@@ -129,7 +129,9 @@ def weight_files(folder: Path) -> list[str]:
         index = read_json_object(folder / WEIGHTS_INDEX, "weights index")
         weight_map = index.get("weight_map")
         if not isinstance(weight_map, dict) or not weight_map:
-            raise ModelError(f"weights index {str(folder / WEIGHTS_INDEX)!r} has no `weight_map`; the folder is damaged.")
+            raise ModelError(
+                f"weights index {str(folder / WEIGHTS_INDEX)!r} has no `weight_map`; the folder is damaged."
+            )
         names = sorted({str(v) for v in weight_map.values()})
     elif (folder / WEIGHTS_FILE).is_file():
         names = [WEIGHTS_FILE]

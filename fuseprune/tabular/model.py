@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
@@ -176,8 +176,9 @@ class TabularGPT:
 
 def _read_weights(folder: Path, config: GPT2Config) -> GPT2LMHeadModel:
     """The network of a checked folder, in eval mode."""
-    model, report = GPT2LMHeadModel.from_pretrained(folder, config=config, use_safetensors=True,
-                                                    output_loading_info=True)
+    # with output_loading_info the call returns (model, report); transformers types only the model
+    loaded: Any = GPT2LMHeadModel.from_pretrained(folder, config=config, use_safetensors=True, output_loading_info=True)
+    model, report = cast("tuple[GPT2LMHeadModel, dict[str, list[str]]]", loaded)
     leftovers = {k: sorted(v)[:3] for k, v in report.items() if v and k != "error_msgs"}
     if leftovers:  # check_tensors compares the same things; this guards against a transformers change
         raise ModelError(f"transformers reports {leftovers} loading {str(folder)!r}; the folder is damaged.")

@@ -11,9 +11,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
+from transformers import GPT2LMHeadModel
 
 from fuseprune.progress import Progress
 from fuseprune.pruning import (
@@ -74,7 +75,7 @@ def prune_tabular(bundle: TabularGPT, plan: PrunePlan) -> TabularGPT:
     if "pruning" in info:
         summary["previous"] = info.pop("pruning")
     info["pruning"] = summary
-    return TabularGPT(model, bundle.codec, info)
+    return TabularGPT(cast(GPT2LMHeadModel, model), bundle.codec, info)  # apply_plan returns the model it pruned
 
 
 def _protect(protect: str | Sequence[str | int]) -> tuple[str | int, ...]:

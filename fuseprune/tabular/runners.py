@@ -52,11 +52,16 @@ class ModelSource:
 
     def codec(self) -> Codec:
         """The model's codec (without loading the weights when only the folder is known)."""
-        return self.bundle.codec if self.bundle is not None else load_codec(self.folder)
+        return self.bundle.codec if self.bundle is not None else load_codec(self._folder())
 
     def load(self) -> TabularGPT:
         """The model itself."""
-        return self.bundle if self.bundle is not None else TabularGPT.load(self.folder)
+        return self.bundle if self.bundle is not None else TabularGPT.load(self._folder())
+
+    def _folder(self) -> Path:
+        if self.folder is None:
+            raise ConfigError("a model source needs the model or its saved folder; pass one of them.")
+        return self.folder
 
     def saved_folder(self, why: str) -> str:
         """The folder, or a one-line error saying that ``why`` needs one."""
@@ -99,7 +104,7 @@ class ChunkRunner(ABC):
     def run(self, chunks: Iterable[Chunk]) -> Iterator[tuple[Chunk, np.ndarray]]:
         """Yield (chunk, token ids) in chunk order."""
 
-    def close(self, failed: bool) -> None:
+    def close(self, failed: bool) -> None:  # noqa: B027 - an optional hook: in-process runners keep this no-op
         """Release the workers (at once when ``failed``)."""
 
     def __enter__(self) -> ChunkRunner:
@@ -126,6 +131,7 @@ class LocalRunner(ChunkRunner):
             self._pool = WorkerPool(source.saved_folder("--jobs above 1"), self.jobs, self.threads, self.settings)
 
     def run(self, chunks: Iterable[Chunk]) -> Iterator[tuple[Chunk, np.ndarray]]:
+        """Sample the chunks in this process or on the worker pool; yield them in order."""
         if self._pool is None:
             bundle = self.source.load()
             sampler = RowSampler(bundle.model, bundle.codec)
@@ -134,6 +140,7 @@ class LocalRunner(ChunkRunner):
         yield from ordered(chunks, self._pool.submit, self._pool.wait, 2 * self.jobs)
 
     def close(self, failed: bool) -> None:
+        """Close the worker pool, if any."""
         if self._pool is not None:
             self._pool.close(failed)
 
@@ -160,7 +167,11 @@ class RayRunner(ChunkRunner):
         self._remote = ray.remote(num_cpus=1, max_retries=0)(_ray_chunk)
 
     def run(self, chunks: Iterable[Chunk]) -> Iterator[tuple[Chunk, np.ndarray]]:
-        submit = lambda c: self._remote.remote(self._folder, self.threads, c, self.settings)
+        """Sample the chunks as Ray tasks; yield them in order."""
+
+        def submit(chunk: Chunk) -> Any:
+            return self._remote.remote(self._folder, self.threads, chunk, self.settings)
+
         yield from ordered(chunks, submit, self._get, 2 * self.jobs)
 
     def _get(self, ref: Any) -> np.ndarray:
@@ -170,9 +181,11 @@ class RayRunner(ChunkRunner):
             cause = getattr(exc, "cause", None)
             if isinstance(cause, FusepruneError):
                 raise cause from None
-            raise FusepruneError(f"a Ray sampling task failed ({str(cause or exc).strip().splitlines()[-1]}).") from None
+            last_line = str(cause or exc).strip().splitlines()[-1]
+            raise FusepruneError(f"a Ray sampling task failed ({last_line}).") from None
 
     def close(self, failed: bool) -> None:
+        """Shut Ray down if this runner started it."""
         if self._started:
             self._ray.shutdown()
 

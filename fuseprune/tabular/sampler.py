@@ -14,6 +14,8 @@ columns have few values) share the work of those steps.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import torch
 from torch import nn
@@ -37,12 +39,21 @@ BATCH_BY_WIDTH = ((256, 2048), (float("inf"), 1024))
 CACHE_BYTES = 512 * 2**20
 
 
+def _config_int(config: Any, names: tuple[str, ...], default: int) -> int:
+    """The first of the config fields ``names`` that is set (not 0 or None), else ``default``."""
+    for name in names:
+        value = getattr(config, name, None)
+        if value:
+            return int(value)
+    return default
+
+
 def default_batch_size(model: nn.Module, length: int | None = None) -> int:
     """Rows per batch that sample fastest for a model of this width, within the cache budget for ``length`` tokens."""
     config = getattr(model, "config", None)
-    width = getattr(config, "n_embd", None) or getattr(config, "hidden_size", 768)
-    layers = getattr(config, "n_layer", None) or getattr(config, "num_hidden_layers", 12)
-    length = length or getattr(config, "n_positions", None) or 64
+    width = _config_int(config, ("n_embd", "hidden_size"), 768)
+    layers = _config_int(config, ("n_layer", "num_hidden_layers"), 12)
+    length = length or _config_int(config, ("n_positions",), 64)
     rows = next(rows for limit, rows in BATCH_BY_WIDTH if width <= limit)
     per_row = 2 * layers * length * width * 4  # keys and values, float32
     return max(1, min(rows, CACHE_BYTES // per_row))
@@ -117,9 +128,10 @@ def _sample_batch(stepper: Stepper, tables: PositionTables, noise: torch.Tensor,
     ids = torch.empty(rows, len(tables.low) + 1, dtype=torch.long)
     ids[:, 0] = BOS_ID
     state = torch.full((rows,), tables.start, dtype=torch.long)
-    prefix = torch.zeros(rows, dtype=torch.long)  # rows with equal tokens so far have equal numbers here
+    # rows with equal tokens so far have equal numbers here; None once sharing no longer pays (_groups)
+    prefix: torch.Tensor | None = torch.zeros(rows, dtype=torch.long)
     stepper.reset(rows, len(tables.low) + 1)
-    for t, (low, high) in enumerate(zip(tables.low, tables.high)):
+    for t, (low, high) in enumerate(zip(tables.low, tables.high, strict=True)):
         groups = _groups(prefix, rows) if prefix is not None else None
         prefix = None if groups is None else groups[1]
         logits = stepper.logits(ids[:, t], t, low, high, groups)

@@ -40,10 +40,14 @@ class ScaleConfig(ConfigMixin):
     rows: int = field(default=100, metadata={"help": "rows to sample"})
     seed: int = field(default=0, metadata={"help": "sampling seed: row r of a seed is always the same row"})
     temperature: float = field(default=1.0, metadata={"help": "softmax temperature"})
-    batch_size: int = field(default=0, metadata={"help": "rows decoded at once (0 = the fastest for the model's width)"})
+    batch_size: int = field(
+        default=0, metadata={"help": "rows decoded at once (0 = the fastest for the model's width)"}
+    )
     jobs: int = field(default=1, metadata={"help": "worker processes (or Ray tasks) sampling chunks at once"})
     backend: str = field(default="local", metadata={"help": "where workers run: local (processes) or ray"})
-    ray_address: str | None = field(default=None, metadata={"help": "an existing Ray cluster (host:port) for --backend ray"})
+    ray_address: str | None = field(
+        default=None, metadata={"help": "an existing Ray cluster (host:port) for --backend ray"}
+    )
     chunk_rows: int = field(default=CHUNK_ROWS, metadata={"help": "rows per chunk of work (does not change the rows)"})
 
     def __post_init__(self) -> None:
@@ -105,7 +109,7 @@ def sample_to_file(
     source = model if isinstance(model, ModelSource) else ModelSource.of(model)
     codec = source.codec()
     progress = or_null(progress)
-    start, head = time.perf_counter(), []
+    start, head = time.perf_counter(), list[pd.DataFrame]()
     with RUNNERS.get(config.backend)(source, config) as runner:
         writer = RowWriter(path, codec.example_row(), overwrite) if path is not None else None
         with writer if writer is not None else contextlib.nullcontext():

@@ -42,13 +42,22 @@ class TrainConfig(LoopConfig):
     """
 
     preset: str = field(default="default", metadata={"help": "model size and training recipe: tiny, default or seed"})
-    max_epochs: int | None = field(default=None, metadata={"help": "upper bound on passes over the training rows" + _FROM_PRESET})  # type: ignore[assignment]
+    max_epochs: int | None = field(
+        default=None, metadata={"help": "upper bound on passes over the training rows" + _FROM_PRESET}
+    )  # type: ignore[assignment]
     batch_size: int | None = field(default=None, metadata={"help": "rows per optimisation step" + _FROM_PRESET})  # type: ignore[assignment]
     learning_rate: float | None = field(default=None, metadata={"help": "peak AdamW learning rate" + _FROM_PRESET})  # type: ignore[assignment]
     weight_decay: float | None = field(default=None, metadata={"help": "AdamW weight decay" + _FROM_PRESET})  # type: ignore[assignment]
-    warmup_fraction: float | None = field(default=None, metadata={"help": "fraction of steps with linear warm-up" + _FROM_PRESET})  # type: ignore[assignment]
-    patience: int | None = field(default=None, metadata={"help": "epochs without validation improvement before stopping" + _FROM_PRESET})  # type: ignore[assignment]
-    max_minutes: float | None = field(default=None, metadata={"help": "wall-clock budget in minutes, checked after every step, 0 = none" + _FROM_PRESET})  # type: ignore[assignment]
+    warmup_fraction: float | None = field(
+        default=None, metadata={"help": "fraction of steps with linear warm-up" + _FROM_PRESET}
+    )  # type: ignore[assignment]
+    patience: int | None = field(
+        default=None, metadata={"help": "epochs without validation improvement before stopping" + _FROM_PRESET}
+    )  # type: ignore[assignment]
+    max_minutes: float | None = field(
+        default=None,
+        metadata={"help": "wall-clock budget in minutes, checked after every step, 0 = none" + _FROM_PRESET},
+    )  # type: ignore[assignment]
     seed: int = field(default=0, metadata={"help": "seed of initialisation, shuffling and the validation split"})
 
     def __post_init__(self) -> None:

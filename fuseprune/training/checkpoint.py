@@ -143,7 +143,9 @@ def load_checkpoint(folder: str | Path, fingerprint: str) -> Checkpoint | None:
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise DataError(f"checkpoint {str(path)!r} is not valid JSON ({exc.msg}); delete the folder to start over.")
+        raise DataError(
+            f"checkpoint {str(path)!r} is not valid JSON ({exc.msg}); delete the folder to start over."
+        ) from None
     if state.get("schema_version") != SCHEMA_VERSION or state.get("fingerprint") != fingerprint:
         log.warning("checkpoint in %s belongs to another run (config, data or models differ); starting over", folder)
         return None

@@ -38,7 +38,9 @@ def test_a_process_spinning_on_a_core_is_found(machine, monkeypatch):
     finally:
         spinner.kill()
         spinner.wait()
-    assert any(reason.startswith(f"process {spinner.pid} uses") and "while True" in reason for reason in reasons), reasons
+    assert any(reason.startswith(f"process {spinner.pid} uses") and "while True" in reason for reason in reasons), (
+        reasons
+    )
 
 
 def test_the_sampling_benchmark_refuses_and_says_why(tmp_path):

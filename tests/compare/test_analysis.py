@@ -7,8 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from fuseprune.compare import GridConfig, ResultStore
-from fuseprune.compare import analysis
+from fuseprune.compare import GridConfig, ResultStore, analysis
 from fuseprune.compare.report import write_report
 from fuseprune.errors import DataError
 from fuseprune.tabular.model import PRESETS, ModelPreset
@@ -120,7 +119,8 @@ def test_versus_pools_data_sets_and_seeds():
 
 
 def test_rank_correlation_with_the_oracle():
-    # Impact [0.1, 0.5, 0.3] ranks 1, 3, 2; weight_norm keeps [1, 3, 2] (the same order), random [3, 1, 2] (the reverse).
+    # Impact [0.1, 0.5, 0.3] ranks 1, 3, 2; weight_norm keeps [1, 3, 2] (the same order),
+    # random [3, 1, 2] (the reverse).
     table = analysis.rank_correlation(RECORDS)
     assert table.loc["iris", "weight_norm"] == pytest.approx(1.0)
     assert table.loc["iris", "random"] == pytest.approx(-1.0)  # rank differences 2, -2, 0: 1 - 6*8/(3*8)

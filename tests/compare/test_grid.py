@@ -82,8 +82,17 @@ def _worker_of(pid: int) -> int | None:
 def test_killing_a_worker_mid_grid_loses_nothing_and_the_rerun_computes_only_the_rest(
         uninterrupted, teachers, tmp_path):
     out = tmp_path / "killed"
-    command = [str(Path(sys.executable).with_name("fuseprune")), *CLI_ARGS, "--out", str(out), "--teachers", str(teachers),
-               "--jobs", "1", "--json"]
+    command = [
+        str(Path(sys.executable).with_name("fuseprune")),
+        *CLI_ARGS,
+        "--out",
+        str(out),
+        "--teachers",
+        str(teachers),
+        "--jobs",
+        "1",
+        "--json",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "OMP_NUM_THREADS": "1"})
     results = out / "results.jsonl"
@@ -135,7 +144,9 @@ def test_an_address_that_accepts_but_is_no_ray_cluster_fails_within_30_seconds(t
     with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts connections, never answers
         port = silent.getsockname()[1]
         start = time.monotonic()
-        code = main([*CLI_ARGS, "--out", str(tmp_path / "out"), "--backend", "ray", "--ray-address", f"127.0.0.1:{port}"])
+        code = main(
+            [*CLI_ARGS, "--out", str(tmp_path / "out"), "--backend", "ray", "--ray-address", f"127.0.0.1:{port}"]
+        )
         seconds = time.monotonic() - start
     err = capsys.readouterr().err
     assert code == 2 and f"cannot reach a Ray cluster at '127.0.0.1:{port}'" in err

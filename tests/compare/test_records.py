@@ -1,4 +1,7 @@
-"""Every line of results.jsonl is checked against its grid: wrong shapes, foreign steps and conflicting repeats are refused."""
+"""Every line of results.jsonl is checked against its grid.
+
+Wrong shapes, foreign steps and conflicting repeats are refused.
+"""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ def test_hand_written_loop_lowers_the_kl_and_leaves_the_teacher_alone(tiny_bundl
     assert set(parts) == {"total", "kl", "ce", "hidden"} and all(math.isfinite(v) for v in parts.values())
     assert kl_of(student, teacher, ids, bias) < 0.7 * kl_before
     assert state_of(teacher) == before_teacher
-    for p, grad in zip(teacher.parameters(), grads_before):  # no gradient reached the teacher
+    for p, grad in zip(teacher.parameters(), grads_before, strict=True):  # no gradient reached the teacher
         assert (p.grad is None and grad is None) or torch.equal(p.grad, grad)
     assert not teacher.training
 

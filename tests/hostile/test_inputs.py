@@ -37,8 +37,7 @@ def _no_training(monkeypatch):
 @pytest.fixture(scope="module")
 def models(tiny_bundle, wisconsin, tmp_path_factory) -> dict[str, Path]:
     """The tiny teacher, a student pruned from it, and an unrelated teacher of the same shape."""
-    from fuseprune.tabular import make_tabular_plan, prune_tabular
-    from fuseprune.tabular import TabularGPT, build_model
+    from fuseprune.tabular import TabularGPT, build_model, make_tabular_plan, prune_tabular
 
     folder = tmp_path_factory.mktemp("hostile-models")
     plan = make_tabular_plan(tiny_bundle, wisconsin.frame.head(64), "random", remove=1, n_rows=16)

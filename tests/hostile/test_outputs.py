@@ -83,46 +83,102 @@ CASES = [
     ("train-dot", nothing, [*TRAIN, "--out", "."], "--out '.' names an existing folder, not a new output"),
     ("train-dotdot", nothing, [*TRAIN, "--out", "{root}/.."], "names an existing folder, not a new output"),
     ("train-parent-file", text("f"), [*TRAIN, "--out", "{root}/f/m"], "f' is a file, not a folder; pick another --out"),
-    ("train-run-folder", marked("r", "run"), [*TRAIN, "--out", "{root}/r"], "is a fuseprune run folder, not a model folder"),
-    ("train-extra", marked("m", "model", "notes.txt"), [*TRAIN, "--out", "{root}/m"],
-     "holds 'notes.txt', which fuseprune did not write; pick a new --out or pass --overwrite."),
+    (
+        "train-run-folder",
+        marked("r", "run"),
+        [*TRAIN, "--out", "{root}/r"],
+        "is a fuseprune run folder, not a model folder",
+    ),
+    (
+        "train-extra",
+        marked("m", "model", "notes.txt"),
+        [*TRAIN, "--out", "{root}/m"],
+        "holds 'notes.txt', which fuseprune did not write; pick a new --out or pass --overwrite.",
+    ),
     ("train-dangling", link("m", "gone"), [*TRAIN, "--out", "{root}/m"], "is a symbolic link to"),
     ("train-read-only", read_only("v"), [*TRAIN, "--out", "{root}/v", "--overwrite"], "is read-only; make it writable"),
     ("train-cwd", nothing, [*TRAIN, "--out", "{root}", "--overwrite"], "is the current folder or holds it"),
     # sample, evaluate, score, plan: files
-    ("sample-data", text("data.csv", "a,b\n1,2\n"), ["sample", "{model}", "--out", "{root}/data.csv"],
-     "data.csv' exists and was not written by fuseprune; pick a new --out or pass --overwrite."),
+    (
+        "sample-data",
+        text("data.csv", "a,b\n1,2\n"),
+        ["sample", "{model}", "--out", "{root}/data.csv"],
+        "data.csv' exists and was not written by fuseprune; pick a new --out or pass --overwrite.",
+    ),
     ("sample-folder", thesis("rows"), ["sample", "{model}", "--out", "{root}/rows"], "rows' is a folder; name a file"),
-    ("sample-fifo", fifo("rows.csv"), ["sample", "{model}", "--out", "{root}/rows.csv", "--overwrite"], "is a named pipe"),
+    (
+        "sample-fifo",
+        fifo("rows.csv"),
+        ["sample", "{model}", "--out", "{root}/rows.csv", "--overwrite"],
+        "is a named pipe",
+    ),
     ("sample-device", link("rows.csv", "/dev/null"), ["sample", "{model}", "--out", "{root}/rows.csv"], "is a device"),
-    ("sample-plan", written_plan("plan.json", edit=False), ["sample", "{model}", "--out", "{root}/plan.json"],
-     "is a fuseprune prune plan, not a sampled rows CSV"),
-    ("evaluate-json", text("eval.json", "{}"), ["evaluate", "{model}", "--out", "{root}/eval.json"],
-     "was not written by fuseprune"),
+    (
+        "sample-plan",
+        written_plan("plan.json", edit=False),
+        ["sample", "{model}", "--out", "{root}/plan.json"],
+        "is a fuseprune prune plan, not a sampled rows CSV",
+    ),
+    (
+        "evaluate-json",
+        text("eval.json", "{}"),
+        ["evaluate", "{model}", "--out", "{root}/eval.json"],
+        "was not written by fuseprune",
+    ),
     ("evaluate-empty", nothing, ["evaluate", "{model}", "--out", ""], "--out is empty"),
-    ("score-file", text("scores.csv"), ["score", "{model}", "--out", "{root}/scores.csv"], "was not written by fuseprune"),
+    (
+        "score-file",
+        text("scores.csv"),
+        ["score", "{model}", "--out", "{root}/scores.csv"],
+        "was not written by fuseprune",
+    ),
     ("score-parent-file", text("f"), ["score", "{model}", "--out", "{root}/f/scores.csv"], "is a file, not a folder"),
-    ("plan-notes", text("notes.json"), ["plan", "{model}", "--strategy", "random", "--remove", "1", "--out",
-                                        "{root}/notes.json"], "was not written by fuseprune"),
-    ("plan-edited", written_plan("plan.json", edit=True), ["plan", "{model}", "--strategy", "random", "--remove",
-                                                           "1", "--out", "{root}/plan.json"],
-     "plan.json' was changed since fuseprune wrote it; pick a new --out or pass --overwrite."),
-    ("plan-slash", nothing, ["plan", "{model}", "--strategy", "random", "--remove", "1", "--out", "{root}/new/"],
-     "names a folder; name a file"),
+    (
+        "plan-notes",
+        text("notes.json"),
+        ["plan", "{model}", "--strategy", "random", "--remove", "1", "--out", "{root}/notes.json"],
+        "was not written by fuseprune",
+    ),
+    (
+        "plan-edited",
+        written_plan("plan.json", edit=True),
+        ["plan", "{model}", "--strategy", "random", "--remove", "1", "--out", "{root}/plan.json"],
+        "plan.json' was changed since fuseprune wrote it; pick a new --out or pass --overwrite.",
+    ),
+    (
+        "plan-slash",
+        nothing,
+        ["plan", "{model}", "--strategy", "random", "--remove", "1", "--out", "{root}/new/"],
+        "names a folder; name a file",
+    ),
     # prune, distill
     ("prune-thesis", thesis("v"), ["prune", "{model}", "{plan}", "--out", "{root}/v"], FOREIGN),
     ("prune-file", text("small"), ["prune", "{model}", "{plan}", "--out", "{root}/small"], "is a file, not a folder"),
     ("distill-thesis", thesis("v"), ["distill", "{model}", "--teacher", "{model}", "--out", "{root}/v"], FOREIGN),
-    ("distill-checkpoint", thesis("c"), ["distill", "{model}", "--teacher", "{model}", "--out", "{root}/m",
-                                         "--checkpoint", "{root}/c"],
-     "exists and was not written by fuseprune (it holds 'thesis.txt'); pick a new --checkpoint or pass --overwrite."),
-    ("distill-checkpoint-file", text("c"), ["distill", "{model}", "--teacher", "{model}", "--out", "{root}/m",
-                                            "--checkpoint", "{root}/c"], "c' is a file, not a folder"),
-    ("distill-same", nothing, ["distill", "{model}", "--teacher", "{model}", "--out", "{root}/m", "--checkpoint",
-                               "{root}/m/ckpt"], "--out and --checkpoint must be separate folders"),
-    ("distill-model-as-checkpoint", marked("c", "model"), ["distill", "{model}", "--teacher", "{model}", "--out",
-                                                            "{root}/m", "--checkpoint", "{root}/c"],
-     "is a fuseprune model folder, not a distillation checkpoint folder"),
+    (
+        "distill-checkpoint",
+        thesis("c"),
+        ["distill", "{model}", "--teacher", "{model}", "--out", "{root}/m", "--checkpoint", "{root}/c"],
+        "exists and was not written by fuseprune (it holds 'thesis.txt'); pick a new --checkpoint or pass --overwrite.",
+    ),
+    (
+        "distill-checkpoint-file",
+        text("c"),
+        ["distill", "{model}", "--teacher", "{model}", "--out", "{root}/m", "--checkpoint", "{root}/c"],
+        "c' is a file, not a folder",
+    ),
+    (
+        "distill-same",
+        nothing,
+        ["distill", "{model}", "--teacher", "{model}", "--out", "{root}/m", "--checkpoint", "{root}/m/ckpt"],
+        "--out and --checkpoint must be separate folders",
+    ),
+    (
+        "distill-model-as-checkpoint",
+        marked("c", "model"),
+        ["distill", "{model}", "--teacher", "{model}", "--out", "{root}/m", "--checkpoint", "{root}/c"],
+        "is a fuseprune model folder, not a distillation checkpoint folder",
+    ),
     # run
     ("run-thesis", thesis("v"), [*RUN, "--out", "{root}/v"], FOREIGN),
     ("run-model-folder", marked("m", "model"), [*RUN, "--out", "{root}/m"], "is a fuseprune model folder, not a run"),
@@ -131,13 +187,21 @@ CASES = [
     # report, compare
     ("report-thesis", thesis("v"), ["report", "{results}", "--out", "{root}/v"], FOREIGN),
     ("report-default", thesis("results/report"), ["report", "{root}/results"], FOREIGN),
-    ("compare-thesis", thesis("v"), [*COMPARE, "--out", "{root}/v"],
-     "exists and was not written by fuseprune (it holds 'thesis.txt'); pick a new or empty --out."),
+    (
+        "compare-thesis",
+        thesis("v"),
+        [*COMPARE, "--out", "{root}/v"],
+        "exists and was not written by fuseprune (it holds 'thesis.txt'); pick a new or empty --out.",
+    ),
     ("compare-file", text("cmp"), [*COMPARE, "--out", "{root}/cmp"], "is a file, not a folder; pick a new or empty"),
     # fuse build-bank
-    ("bank-csv", text("bank.csv", "a,b\n1,2\n"), [*BANK, "--out", "{root}/bank.csv"],
-     "is not a fusion bank: its first line must start with '# fuseprune-bank'; pick another output file, or pass "
-     "--overwrite"),
+    (
+        "bank-csv",
+        text("bank.csv", "a,b\n1,2\n"),
+        [*BANK, "--out", "{root}/bank.csv"],
+        "is not a fusion bank: its first line must start with '# fuseprune-bank'; pick another output file, or pass "
+        "--overwrite",
+    ),
     ("bank-folder", thesis("bank"), [*BANK, "--out", "{root}/bank"], "bank' is a folder; name a file"),
     ("bank-fifo", fifo("bank.csv"), [*BANK, "--out", "{root}/bank.csv", "--overwrite"], "is a named pipe"),
 ]
@@ -146,9 +210,9 @@ CASES = [
 @pytest.fixture(scope="module")
 def inputs(tiny_model_dir, tmp_path_factory) -> dict[str, str]:
     """Valid inputs, kept outside the checked tree: the tiny model, a plan for it, a comparison results folder."""
+    from fuseprune.cli import main
     from fuseprune.compare import GridConfig
     from fuseprune.compare.store import ResultStore
-    from fuseprune.cli import main
 
     folder = tmp_path_factory.mktemp("inputs")
     plan = folder / "plan.json"

@@ -10,12 +10,22 @@ import pytest
     [
         (["train", "--preset", "huge", "--out", "{tmp}/m"], "unknown model preset 'huge'; known: default, seed, tiny."),
         (["run", "--preset", "huge", "--out", "{tmp}/run"], "unknown model preset 'huge'"),
-        (["train", "--preset", "seed", "--learning-rate", "0", "--out", "{tmp}/m"],
-         "argument --learning-rate: must be a finite number greater than 0 and at most 1; got '0'"),
-        (["train", "--preset", "seed", "--max-minutes", "-1", "--out", "{tmp}/m"], "argument --max-minutes: must be a finite number at least 0; got '-1'"),
-        (["train", "--preset", "seed", "--batch-size", "0", "--out", "{tmp}/m"], "argument --batch-size: must be between 1 and 1,000,000; got 0"),
-        (["train", "--preset", "seed", "--warmup-fraction", "1.5", "--out", "{tmp}/m"],
-         "argument --warmup-fraction: must be a finite number at least 0 and at most 1; got '1.5'"),
+        (
+            ["train", "--preset", "seed", "--learning-rate", "0", "--out", "{tmp}/m"],
+            "argument --learning-rate: must be a finite number greater than 0 and at most 1; got '0'",
+        ),
+        (
+            ["train", "--preset", "seed", "--max-minutes", "-1", "--out", "{tmp}/m"],
+            "argument --max-minutes: must be a finite number at least 0; got '-1'",
+        ),
+        (
+            ["train", "--preset", "seed", "--batch-size", "0", "--out", "{tmp}/m"],
+            "argument --batch-size: must be between 1 and 1,000,000; got 0",
+        ),
+        (
+            ["train", "--preset", "seed", "--warmup-fraction", "1.5", "--out", "{tmp}/m"],
+            "argument --warmup-fraction: must be a finite number at least 0 and at most 1; got '1.5'",
+        ),
     ],
 )
 def test_bad_preset_or_recipe_override_is_refused(refused, tmp_path, argv, message):

@@ -8,7 +8,6 @@ import pytest
 import torch
 import transformers
 
-
 _DECODER = dict(num_hidden_layers=3, hidden_size=16, num_attention_heads=2, num_key_value_heads=1, intermediate_size=32,
                 vocab_size=40, max_position_embeddings=32, bos_token_id=0, eos_token_id=0, pad_token_id=0)
 _ENCODER = dict(

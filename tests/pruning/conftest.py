@@ -9,7 +9,6 @@ import torch
 import transformers
 from torch import nn
 
-
 LAYERS = 4
 _DECODER = dict(num_hidden_layers=LAYERS, hidden_size=16, num_attention_heads=2, num_key_value_heads=1,
                 intermediate_size=32, vocab_size=40, max_position_embeddings=64, bos_token_id=1, eos_token_id=2,

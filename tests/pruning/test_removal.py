@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import torch
 
@@ -39,7 +41,9 @@ def test_the_lowest_keep_score_goes_first_and_positions_map_back_to_original_lay
     model = make_toy([torch.eye(4) * w for w in WEIGHTS])
     # 0.1 (layer 1), 0.2 (5), 0.3 (3), 0.5 (2), 0.7 (4); layer 0 (0.9) is left
     assert path(model) == [((), 1), ((1,), 5), ((1, 5), 3), ((1, 5, 3), 2), ((1, 5, 3, 2), 4), ((1, 5, 3, 2, 4), None)]
-    assert len(model.blocks) == 6 and float(model.blocks[1].linear.weight[0, 0].detach()) == pytest.approx(0.1)  # untouched
+    assert len(model.blocks) == 6 and float(model.blocks[1].linear.weight[0, 0].detach()) == pytest.approx(
+        0.1
+    )  # untouched
 
 
 def test_ties_go_to_the_later_layer(make_toy):
@@ -93,7 +97,7 @@ def builder_path(bundle: TabularGPT, monkeypatch) -> list[int]:
     monkeypatch.setattr(build_module, "score_tabular", lambda *args, **kwargs: [])  # the signals do not steer
     rows = oracle_path_rows("iris", 0, BankConfig(datasets=("iris",), seeds=(0,), calibration_rows=16))
     states = [set(rows.loc[rows["step"] == step, "layer"]) for step in sorted(set(rows["step"]))]
-    return [(before - after).pop() for before, after in zip(states, states[1:])]
+    return [(before - after).pop() for before, after in itertools.pairwise(states)]
 
 
 def cell_path(bundle: TabularGPT, monkeypatch) -> list[int]:

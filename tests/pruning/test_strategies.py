@@ -122,7 +122,9 @@ def test_iterative_rescoring_changes_the_order(make_toy):
     iterative = plan(toy, "act_norm", remove=2, mode="iterative")
     assert iterative.removal_order == (1, 2)
     assert iterative.signal_scores["act_norm"] == pytest.approx([0.4 / 0.57, 0.0, 1.0])  # the intact model
-    assert len(toy.blocks) == 3 and all(torch.equal(b.linear.weight, w) for b, w in zip(toy.blocks, before))
+    assert len(toy.blocks) == 3 and all(
+        torch.equal(b.linear.weight, w) for b, w in zip(toy.blocks, before, strict=True)
+    )
 
 
 def test_random_is_reproducible(toy6):

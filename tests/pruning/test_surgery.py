@@ -77,7 +77,9 @@ def test_pruned_model_equals_the_original_with_layers_skipped(arch, removal, bat
     reloaded = type(model).from_pretrained(tmp_path / "pruned").eval()
     check_structure(reloaded, model, kept, tied)
     torch.testing.assert_close(valid_logits(get_adapter(reloaded), batch), expected, atol=1e-5, rtol=0)
-    for ours, theirs in zip(pruned.modules(), reloaded.modules()):  # same attention scaling in memory and reloaded
+    for ours, theirs in zip(
+        pruned.modules(), reloaded.modules(), strict=True
+    ):  # same attention scaling in memory and reloaded
         assert getattr(ours, "scaling", None) == getattr(theirs, "scaling", None)
     if arch in CAUSAL:
         check_generation(model, reloaded, removal)

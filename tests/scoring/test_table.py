@@ -74,7 +74,10 @@ def test_errors(table, tmp_path):
     (tmp_path / "v9.json").write_text(json.dumps({**table.to_dict(), "schema_version": 9}))
     with pytest.raises(ConfigError, match="schema_version"):
         ScoreTable.from_json(tmp_path / "v9.json")
-    one, two = LayerScores("a", "activation", "maximize", (1.0,)), LayerScores("b", "activation", "maximize", (1.0, 2.0))
+    one, two = (
+        LayerScores("a", "activation", "maximize", (1.0,)),
+        LayerScores("b", "activation", "maximize", (1.0, 2.0)),
+    )
     with pytest.raises(DataError, match="same number of layers"):
         ScoreTable((one, two))
 

@@ -19,8 +19,13 @@ ROWS = 40
 
 
 def people() -> pd.DataFrame:
-    return pd.DataFrame({"age": [20 + i % 7 for i in range(ROWS)], "city": [["Oslo", "Lima", "Pune"][i % 3] for i in range(ROWS)],
-                         "score": [round(i * 0.25, 2) for i in range(ROWS)]})
+    return pd.DataFrame(
+        {
+            "age": [20 + i % 7 for i in range(ROWS)],
+            "city": [["Oslo", "Lima", "Pune"][i % 3] for i in range(ROWS)],
+            "score": [round(i * 0.25, 2) for i in range(ROWS)],
+        }
+    )
 
 
 def write(path: Path, frame: pd.DataFrame, sep: str = ",") -> Path:
@@ -41,7 +46,9 @@ def test_the_hash_ignores_the_file_its_name_and_its_delimiter(tmp_path):
 def test_one_changed_cell_changes_the_hash(tmp_path):
     changed = people()
     changed.loc[17, "score"] = 99.0
-    assert load_table(write(tmp_path / "a.csv", people())).sha256 != load_table(write(tmp_path / "b.csv", changed)).sha256
+    assert (
+        load_table(write(tmp_path / "a.csv", people())).sha256 != load_table(write(tmp_path / "b.csv", changed)).sha256
+    )
 
 
 def test_column_order_kinds_and_names_change_the_hash():

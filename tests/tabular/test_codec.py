@@ -120,7 +120,7 @@ def test_small_codec_keeps_x_between_5_and_12(small):
 def test_small_codec_allows_exactly_the_fitted_range(small):
     _, codec = small
     decoded = codec.decode(every_allowed_row(codec))
-    assert sorted(zip(decoded["x"], decoded["c"])) == [(x, c) for x in range(5, 13) for c in "ab"]
+    assert sorted(zip(decoded["x"], decoded["c"], strict=True)) == [(x, c) for x in range(5, 13) for c in "ab"]
 
 
 # --- digits constrained by the digits before them -------------------------------------------

@@ -1,4 +1,7 @@
-"""ColumnCodec details the table-level tests do not pin down: dtypes come back as they went in, edge numbers stay exact."""
+"""ColumnCodec details the table-level tests do not pin down.
+
+Dtypes come back as they went in, edge numbers stay exact.
+"""
 
 from __future__ import annotations
 
@@ -86,7 +89,9 @@ def test_float32_stays_float32_bit_for_bit():
 
 def test_many_short_float32_decimals_stay_bit_for_bit():
     rng = np.random.default_rng(0)
-    text = [f"{m / 10**p:.{p}f}" for m, p in zip(rng.integers(-(10**5), 10**5, 3000), rng.integers(0, 5, 3000))]
+    text = [
+        f"{m / 10**p:.{p}f}" for m, p in zip(rng.integers(-(10**5), 10**5, 3000), rng.integers(0, 5, 3000), strict=True)
+    ]
     values = np.array(text, dtype=np.float32)  # each the float32 nearest to its short decimal
     codec, back = round_trip(pd.Series(values, name="f"), max_values=1)
     assert codec.encoding == "digits" and codec.decimals == 4

@@ -32,7 +32,7 @@ def test_every_allowed_token_lies_in_its_position_range(mixed_codec):
     tables = mixed_codec.constraint_tables()
     static = mixed_codec.allowed_mask()
     assert len(tables.low) == mixed_codec.sequence_length - 1 == len(static)
-    for t, (low, high) in enumerate(zip(tables.low, tables.high)):
+    for t, (low, high) in enumerate(zip(tables.low, tables.high, strict=True)):
         assert static[t, low:high].any() and not static[t, :low].any() and not static[t, high:].any()
     assert (tables.low[-1], tables.high[-1]) == (2, 3)  # the last position is EOS
     head = mixed_codec.columns[3].head  # "negative": no number >= 0, so its "+" head is never allowed
@@ -59,7 +59,9 @@ def test_a_number_at_its_bounds_can_only_continue_inside_them():
     # x is written as 3 digits: after "2" then "0" only 5..9 may follow; after "3" then "9" only 0..9 (<= 399)
     first = codec.encode(pd.DataFrame({"x": [205]}))
     allowed = tables.allowed(first)[0]
-    digits = lambda t: [d for d in range(10) if allowed[t, tables.low[t] + d]]
+    def digits(t):
+        return [d for d in range(10) if allowed[t, tables.low[t] + d]]
+
     assert digits(0) == [2, 3]
     assert digits(1) == list(range(10))
     assert digits(2) == [5, 6, 7, 8, 9]

@@ -97,7 +97,9 @@ def test_the_buffers_are_reused_across_batches_of_other_sizes(ids):
     torch.testing.assert_close(stepwise_logits(decoder, fewer), reference_logits(model, fewer), atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize("flags", [{}, {"scale_attn_by_inverse_layer_idx": True}], ids=["plain", "inverse-layer-scaling"])
+@pytest.mark.parametrize(
+    "flags", [{}, {"scale_attn_by_inverse_layer_idx": True}], ids=["plain", "inverse-layer-scaling"]
+)
 def test_pruned_models_decode_exactly_in_memory_and_reloaded(flags, ids, tmp_path):
     model = tiny_gpt2(**flags)
     pruned = remove_layers(model, [0, 2])  # layer 1 -> 0 and 3 -> 1: the scaling depends on the index

@@ -23,7 +23,7 @@ def test_calibration_batches_are_a_seeded_sample_of_full_rows(tiny_bundle, wisco
     assert [len(b["input_ids"]) for b in batches] == [16, 16, 16, 2]
     assert batches[0]["input_ids"].shape[1] == tiny_bundle.codec.sequence_length
     again = calibration_batches(tiny_bundle.codec, train, n_rows=50, batch_size=16, seed=1)
-    assert all((a["input_ids"] == b["input_ids"]).all() for a, b in zip(batches, again))
+    assert all((a["input_ids"] == b["input_ids"]).all() for a, b in zip(batches, again, strict=True))
 
 
 def test_empty_calibration_data_is_refused(tiny_bundle, wisconsin):

@@ -127,8 +127,19 @@ def test_a_dead_writers_temporary_is_removed_by_the_next_run(tiny_bundle, tmp_pa
 @pytest.mark.slow
 def test_sigterm_removes_the_temporary(tiny_model_dir, tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-c", "import sys; from fuseprune.cli import main; sys.exit(main())", "sample", str(tiny_model_dir), "--rows", "100000000",
-               "--chunk-rows", "64", "--out", str(tmp_path / "rows.csv")]
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from fuseprune.cli import main; sys.exit(main())",
+        "sample",
+        str(tiny_model_dir),
+        "--rows",
+        "100000000",
+        "--chunk-rows",
+        "64",
+        "--out",
+        str(tmp_path / "rows.csv"),
+    ]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not list(tmp_path.glob(".rows.csv.*.tmp")) and time.monotonic() < deadline and process.poll() is None:

@@ -33,7 +33,7 @@ def test_same_seed_gives_identical_weights(wisconsin):
     config = TrainConfig(preset="tiny", max_epochs=2, seed=3)
     first, _ = train_tabular(frame, config)
     second, _ = train_tabular(frame, config)
-    for (name, a), (_, b) in zip(first.model.state_dict().items(), second.model.state_dict().items()):
+    for (name, a), (_, b) in zip(first.model.state_dict().items(), second.model.state_dict().items(), strict=True):
         assert torch.equal(a, b), name
 
 

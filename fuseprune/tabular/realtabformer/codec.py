@@ -17,7 +17,7 @@ follows REaLTabFormer's (see :mod:`~fuseprune.tabular.realtabformer.text`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -124,7 +124,7 @@ class RtfCodec:
         """Boolean (sequence_length - 1, vocab_size): row t lists the tokens that may follow t tokens."""
         layout = self._layout
         mask = torch.zeros(self.sequence_length - 1, self.vocab_size, dtype=torch.bool)
-        for t, (offset, size) in enumerate(zip(layout.offsets, layout.sizes)):
+        for t, (offset, size) in enumerate(zip(layout.offsets, layout.sizes, strict=True)):
             mask[t, offset : offset + size] = True
         mask[-1, EOS_ID] = True
         return mask
@@ -159,7 +159,7 @@ class RtfCodec:
     def example_row(self) -> pd.DataFrame:
         """One row with every column's dtype and no missing value: the first token writing none at every position."""
         layout = self._layout
-        ids = [BOS_ID, *(int(o) + j for o, j in zip(layout.offsets, layout.present)), EOS_ID]
+        ids = [BOS_ID, *(int(o) + j for o, j in zip(layout.offsets, layout.present, strict=True)), EOS_ID]
         return self.decode(torch.tensor([ids]))
 
     def encode(self, frame: pd.DataFrame) -> torch.Tensor:
@@ -180,18 +180,19 @@ class RtfCodec:
         for value in series.tolist():
             key = ("NA",) if pd.isna(value) else (type(value).__name__, value)
             if key not in parts_of:
-                parts = self._parts(group, value)
-                missing = [p for p, lookup in zip(parts, lookups) if p not in lookup]
-                if missing:
+                pairs = list(zip(self._parts(group, value), lookups, strict=True))
+                known = [lookup[p] for p, lookup in pairs if p is not None and p in lookup]
+                if len(known) != len(pairs):
+                    missing = next(p for p, lookup in pairs if p is None or p not in lookup)
                     raise CodecError(
                         f"column {group.source!r} holds {value!r}, which the model's vocabulary cannot write "
-                        f"(no token {missing[0]!r}); use the data the model was trained on."
+                        f"(no token {missing!r}); use the data the model was trained on."
                     )
-                parts_of[key] = [lookup[p] for p, lookup in zip(parts, lookups)]
+                parts_of[key] = known
             rows.append(parts_of[key])
         return np.array(rows, dtype=np.int64).reshape(len(series), len(group.positions))
 
-    def _parts(self, group: Group, value: Any) -> list[str]:
+    def _parts(self, group: Group, value: Any) -> Sequence[str | None]:
         if group.column.kind == "categorical":
             return [rtext.category_text(value)]
         transform = group.column.transform or {}
@@ -230,14 +231,16 @@ class RtfCodec:
         column, values = group.column, self._layout.values
         texts = [""] * len(local)
         for t in group.positions:
-            texts = [a + b for a, b in zip(texts, np.asarray(values[t], dtype=object)[local[:, t]])]
+            texts = [a + b for a, b in zip(texts, np.asarray(values[t], dtype=object)[local[:, t]], strict=True)]
         if column.kind == "categorical":
             missing = np.array([column.has_missing and rtext.is_missing_category(x) for x in texts], dtype=bool)
             domain = [v for v in values[group.positions[0]]
                       if not (column.has_missing and rtext.is_missing_category(v))]
             return rtext.restore_categories(column.name, texts, missing, column.dtype, domain)
         missing = np.array([rtext.is_missing_number(x) for x in texts], dtype=bool)
-        numbers = np.array([np.nan if m else rtext.parse_number(x) for x, m in zip(texts, missing)], dtype=float)
+        numbers = np.array(
+            [np.nan if m else rtext.parse_number(x) for x, m in zip(texts, missing, strict=True)], dtype=float
+        )
         return rtext.restore_numbers(column.name, numbers, missing, column.dtype)
 
     def check_columns(self, frame: pd.DataFrame) -> None:

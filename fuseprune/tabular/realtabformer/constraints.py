@@ -30,10 +30,10 @@ _DIGITS, _MISSING = 0, 1
 def missing_tables(layout: Layout) -> PositionTables:
     """The tables of ``layout``: equal to ``RtfCodec.allowed_next`` along any row."""
     low = [int(o) for o in layout.offsets] + [EOS_ID]
-    high = [int(o) + size for o, size in zip(layout.offsets, layout.sizes)] + [EOS_ID + 1]
+    high = [int(o) + size for o, size in zip(layout.offsets, layout.sizes, strict=True)] + [EOS_ID + 1]
     carried = _carried(layout)
     bias, next_state = [], []
-    for t, (first, last) in enumerate(zip(low, high)):
+    for t, (first, last) in enumerate(zip(low, high, strict=True)):
         size, carries = last - first, t + 1 in carried
         if t in carried:  # two rows: one per state
             row_bias = torch.zeros(2, size)

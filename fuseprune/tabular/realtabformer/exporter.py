@@ -60,7 +60,7 @@ def export_realtabformer(bundle: TabularGPT, folder: str | Path, overwrite: bool
 def rtf_config(codec: RtfCodec, gpt2: dict[str, Any]) -> dict[str, Any]:
     """The attributes ``REaLTabFormer.load_from_dir`` sets for a tabular model with this codec and GPT-2."""
     token2id = {token: i for i, token in enumerate(codec.tokens)}
-    by_position = {name: list(ids) for name, ids in zip(codec.processed_columns, codec.position_ids)}
+    by_position = {name: list(ids) for name, ids in zip(codec.processed_columns, codec.position_ids, strict=True)}
     tabular = {key: gpt2[key] for key in ARCHITECTURE if key in gpt2}
     tabular.update(vocab_size=codec.vocab_size, bos_token_id=token2id[BOS], eos_token_id=token2id[EOS],
                    pad_token_id=token2id[PAD], model_type="gpt2", architectures=["GPT2LMHeadModel"])

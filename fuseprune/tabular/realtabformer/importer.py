@@ -6,13 +6,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from fuseprune.version import __version__
 from fuseprune.data.table import DEFAULT_HOLDOUT, Table
 from fuseprune.tabular.model import TabularGPT
 from fuseprune.tabular.realtabformer.codec import RtfCodec
 from fuseprune.tabular.realtabformer.layout import read_config, read_state
 from fuseprune.tabular.realtabformer.weights import gpt2_config, import_weights
 from fuseprune.tabular.train import data_record
+from fuseprune.version import __version__
 
 log = logging.getLogger(__name__)
 

@@ -154,8 +154,15 @@ def _check_column(column: Mapping[str, Any], where: str) -> None:
                              f"{', '.join(HEADS)}; got {head!r:.60}.")
 
 
-def _check_integers(payload: Mapping[str, Any], ranges: Mapping[str, tuple[int, int]], where: str,
-                    others: Mapping[str, tuple[type, str]], *, nullable: tuple[str, ...] = (), required: bool = False) -> None:
+def _check_integers(
+    payload: Mapping[str, Any],
+    ranges: Mapping[str, tuple[int, int]],
+    where: str,
+    others: Mapping[str, tuple[type, str]],
+    *,
+    nullable: tuple[str, ...] = (),
+    required: bool = False,
+) -> None:
     """Every key of ``payload`` is an integer within its range, or one of ``others`` of its type."""
     known = [*ranges, *others]
     unknown = sorted(str(k) for k in payload if k not in known)

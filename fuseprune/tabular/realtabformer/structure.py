@@ -106,7 +106,7 @@ def _check_tokens(codec: RtfCodec) -> None:
         raise CodecError(f"col_idx_ids has {len(codec.position_ids)} positions but there are "
                          f"{len(codec.processed_columns)} processed columns; the vocabulary does not match.")
     seen: set[int] = set()
-    for t, (name, ids) in enumerate(zip(codec.processed_columns, codec.position_ids)):
+    for t, (name, ids) in enumerate(zip(codec.processed_columns, codec.position_ids, strict=True)):
         if not ids:
             raise CodecError(f"position {t} ({name!r}) allows no token; the vocabulary is incomplete.")
         for i in ids:
@@ -129,22 +129,26 @@ def _groups(codec: RtfCodec) -> list[Group]:
     positions: dict[str, list[int]] = {}
     kinds: dict[str, str] = {}
     for t, name in enumerate(codec.processed_columns):
-        kind, column = split_processed(name)
+        kind, source = split_processed(name)
         if kind == "DATETIME":
-            raise CodecError(f"column {column!r} holds dates; REaLTabFormer date columns are not supported yet.")
-        positions.setdefault(column, []).append(t)
-        kinds[column] = kind
+            raise CodecError(f"column {source!r} holds dates; REaLTabFormer date columns are not supported yet.")
+        positions.setdefault(source, []).append(t)
+        kinds[source] = kind
     groups = []
     for source, where in positions.items():
         if where != list(range(where[0], where[0] + len(where))):  # a number's state is carried part to part
             raise CodecError(f"the token positions of column {source!r} ({', '.join(map(str, where))}) are not "
                              "consecutive; the vocabulary does not match.")
         hidden = source not in by_name
-        if hidden and not (codec.target and source == f"{TEACHER_FORCING}_{codec.target}" and codec.target in by_name):
-            raise CodecError(f"processed column {codec.processed_columns[where[0]]!r} writes {source!r}, "
-                             "which is not one of the table's columns; the vocabulary does not match.")
-        column = by_name[codec.target if hidden else source]
-        groups.append(Group(codec.target if hidden else source, column, where, hidden))
+        written = source
+        if hidden:  # only the teacher-forcing copy of the target may write a column the table does not hold
+            target = codec.target
+            if not (target and source == f"{TEACHER_FORCING}_{target}" and target in by_name):
+                raise CodecError(f"processed column {codec.processed_columns[where[0]]!r} writes {source!r}, "
+                                 "which is not one of the table's columns; the vocabulary does not match.")
+            written = target
+        column = by_name[written]
+        groups.append(Group(written, column, where, hidden))
         _check_column(column, kinds[source], where, hidden)
     unwritten = [c.name for c in codec.columns if c.name not in positions]
     if unwritten:

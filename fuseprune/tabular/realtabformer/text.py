@@ -35,7 +35,7 @@ MISSING_TEXTS = (CATEGORY_NA, "NaN")
 TEXT_DTYPES = ("object", "str", "string")
 
 
-def number_text(value: float, transform: dict[str, Any]) -> str | None:
+def number_text(value: float | None, transform: dict[str, Any]) -> str | None:
     """REaLTabFormer's text of one number (None for a missing or non-finite one)."""
     if value is None or not math.isfinite(value):
         return None
@@ -106,13 +106,15 @@ def restore_numbers(name: str, values: np.ndarray, missing: np.ndarray, dtype: s
     whole = bool(np.all(values[~missing] == np.round(values[~missing])))
     series = pd.Series(np.where(missing, np.nan, values), name=name, dtype="float64")
     if kind is None:  # a numeric text column: REaLTabFormer casts the number to text
-        return pd.Series([None if m else _number_str(v) for v, m in zip(values, missing)], name=name, dtype=object)
+        return pd.Series(
+            [None if m else _number_str(v) for v, m in zip(values, missing, strict=True)], name=name, dtype=object
+        )
     if ptypes.is_bool_dtype(kind):
-        flags = pd.array([None if m else bool(v) for v, m in zip(values, missing)], dtype="boolean")
+        flags = pd.array([None if m else bool(v) for v, m in zip(values, missing, strict=True)], dtype="boolean")
         return pd.Series(flags, name=name).astype("bool") if not missing.any() else pd.Series(flags, name=name)
     if ptypes.is_integer_dtype(kind) and whole:
         if missing.any() and not ptypes.is_extension_array_dtype(kind):
-            return series.astype(str(kind).capitalize().replace("Uint", "UInt"))
+            return series.astype(ptypes.pandas_dtype(str(kind).capitalize().replace("Uint", "UInt")))
         return series.astype(kind)
     if ptypes.is_float_dtype(kind):
         return series.astype(kind)
@@ -126,7 +128,7 @@ def _number_str(value: float) -> str:
 def restore_categories(name: str, texts: Sequence[str], missing: np.ndarray, dtype: str,
                        domain: Sequence[str]) -> pd.Series:
     """Cast decoded category texts to the column's original dtype."""
-    data = np.array([None if m else t for t, m in zip(texts, missing)], dtype=object)
+    data = np.array([None if m else t for t, m in zip(texts, missing, strict=True)], dtype=object)
     if dtype in TEXT_DTYPES:
         data[missing] = np.nan
         return pd.Series(data, name=name, dtype=object)

@@ -53,7 +53,7 @@ def translate(codec: TableCodec) -> tuple[RtfCodec, np.ndarray]:
         column, kind, texts = _column(col)
         prefix = f"{str(index).zfill(digits)}{SEP}{kind}{SEP}{col.name}"
         names = [prefix] if kind == "CATEGORICAL" else [f"{prefix}_{j:02d}" for j in range(len(texts))]
-        for j, (name, options) in enumerate(zip(names, texts)):
+        for j, (name, options) in enumerate(zip(names, texts, strict=True)):
             first = len(tokens)
             tokens += [f"{name}{SEP}{text}" for text in options]
             rtf_of += range(first, len(tokens))
@@ -79,12 +79,20 @@ def _column(col: ColumnCodec) -> tuple[RtfColumn, str, list[list[str]]]:
     if _holds_numbers(col):
         numbers = [float(v) for v in col.values]
         transform = rtext.fit_numbers(numbers)
-        options = [rtext.number_text(v, transform) for v in numbers]
+        options = [_finite_text(v, transform) for v in numbers]
         options += [NA_TOKEN * int(transform["numeric_nparts"])] if col.has_na else []
         return RtfColumn(col.name, "numeric", col.dtype, col.has_na, transform), "NUMERIC", [options]
     options = [rtext.category_text(v) for v in col.values] + ([rtext.CATEGORY_NA] if col.has_na else [])
     _check_texts(col.name, options)
     return RtfColumn(col.name, "categorical", col.dtype, col.has_na), "CATEGORICAL", [options]
+
+
+def _finite_text(value: float, transform: dict[str, Any]) -> str:
+    """REaLTabFormer's text of a number of a column's values (the codec holds no missing or infinite ones)."""
+    text = rtext.number_text(value, transform)
+    if text is None:
+        raise CodecError(f"cannot write {value!r} as a REaLTabFormer number; a column's values must be finite.")
+    return text
 
 
 def _holds_numbers(col: ColumnCodec) -> bool:

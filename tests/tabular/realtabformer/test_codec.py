@@ -102,7 +102,7 @@ def test_decode_strips_leading_zeros_like_realtabformer():
     names = codec.token_names()
 
     def row(*parts: str) -> list[int]:
-        return [BOS_ID] + [names.index(f"{p}___{v}") for p, v in zip(POSITIONS, parts)] + [EOS_ID]
+        return [BOS_ID] + [names.index(f"{p}___{v}") for p, v in zip(POSITIONS, parts, strict=True)] + [EOS_ID]
 
     decoded = codec.decode(torch.tensor([row("red", "0", "3", ".", "2", "5", "0", "2"),   # '03.25' -> 3.25, '02'
                                          row("red", "-", "1", ".", "5", "0", "-", "5"),   # '-1.50' -> -1.5

@@ -25,7 +25,9 @@ def test_an_imported_model_rereads_its_table_as_it_was_read(tmp_path, capsys):
 
     assert main(["score", str(model), "--signals", "block_influence", "--rows", "32", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["num_layers"] == 3
-    assert main(["plan", str(model), "--strategy", "random", "--remove", "1", "--out", str(tmp_path / "plan.json")]) == 0
+    assert (
+        main(["plan", str(model), "--strategy", "random", "--remove", "1", "--out", str(tmp_path / "plan.json")]) == 0
+    )
 
     frame.loc[0, "age"] = 99.5  # the table changed since the import: its holdout rows cannot be trusted
     frame.to_csv(tmp_path / "titanic.csv", sep=";", index=False)

@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from fuseprune.tabular import make_tabular_plan, prune_tabular
-from fuseprune.tabular import TableCodec, sample_ids, split_of
+from fuseprune.tabular import TableCodec, make_tabular_plan, prune_tabular, sample_ids, split_of
 from fuseprune.tabular.realtabformer import RtfCodec, export_realtabformer, import_realtabformer
 from fuseprune.tabular.realtabformer.translate import translate
 

@@ -51,7 +51,7 @@ def test_a_numbers_parts_are_all_missing_or_all_digits_in_the_tables():
     assert tables.next_state[1][0].tolist() == [0, 0, 0, 1]  # x_00: '-', '0', '1' are digits, '@' is missing
 
     def allowed(t: int, state: int) -> list[str]:
-        return [text for text, b in zip(texts[t], tables.bias[t][state].tolist()) if b == 0]
+        return [text for text, b in zip(texts[t], tables.bias[t][state].tolist(), strict=True) if b == 0]
 
     assert [allowed(t, 0) for t in range(2, 6)] == [["1", "2", "3"], ["."], ["2", "5"], ["0", "5"]]
     assert [allowed(t, 1) for t in range(2, 6)] == [["@"], ["@"], ["@"], ["@"]]
