@@ -158,7 +158,7 @@ class RayRunner(ChunkRunner):
         self._ray, self._folder = ray, source.saved_folder("--backend ray")
         self._started = not ray.is_initialized()
         if config.ray_address:
-            from fuseprune.compare.backends import check_reachable
+            from fuseprune.ray_cluster import check_reachable
 
             check_reachable(config.ray_address)
             ray.init(address=config.ray_address, logging_level=logging.ERROR, log_to_driver=False)

@@ -15,10 +15,10 @@ import pytest
 
 from fuseprune.cli import main
 from fuseprune.compare import GridConfig, ResultStore, comparable, run_grid
-from fuseprune.compare.backends import check_reachable
 from fuseprune.compare.cell import Task, execute
 from fuseprune.compare.grid import Cell
 from fuseprune.errors import ConfigError
+from fuseprune.ray_cluster import check_reachable
 
 pytestmark = pytest.mark.slow
 
