@@ -11,6 +11,10 @@ C = TypeVar("C", bound="ConfigMixin")
 L = TypeVar("L", bound="LoopConfig")
 #: Seeds seed numpy as well as torch, and numpy takes 0 .. 2**32 - 1.
 MAX_SEED = 2**32 - 1
+#: The bundled data set used when none is named.
+DEFAULT_DATASET = "breast-cancer-wisconsin"
+#: Fraction of a table's rows held out for evaluation when not told otherwise.
+DEFAULT_HOLDOUT = 0.2
 
 
 class ConfigMixin:
