@@ -12,7 +12,7 @@ where it is used: :class:`TrainConfig`, :class:`ScaleConfig`,
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from fuseprune.config import (
     DEFAULT_DATASET,
@@ -27,7 +27,13 @@ from fuseprune.presets import PRESETS
 
 log = logging.getLogger(__name__)
 
-_FROM_PRESET = " (default: the preset's recipe)"
+#: Calibration rows (and rows per pass) that scoring and planning use by default, and banks and grids score on.
+DEFAULT_CALIBRATION_ROWS = 256
+DEFAULT_CALIBRATION_BATCH = 64
+
+
+def _loop_help(name: str) -> str:
+    return str(next(f.metadata["help"] for f in fields(LoopConfig) if f.name == name))
 
 
 @dataclass(frozen=True)
@@ -41,13 +47,17 @@ class TrainConfig(LoopConfig):
     """
 
     preset: str = field(default="default", metadata={"help": "model size and training recipe: tiny, default or seed"})
-    max_epochs: int | None = field(default=None, metadata={"help": "upper bound on passes over the training rows" + _FROM_PRESET})  # type: ignore[assignment]
-    batch_size: int | None = field(default=None, metadata={"help": "rows per optimisation step" + _FROM_PRESET})  # type: ignore[assignment]
-    learning_rate: float | None = field(default=None, metadata={"help": "peak AdamW learning rate" + _FROM_PRESET})  # type: ignore[assignment]
-    weight_decay: float | None = field(default=None, metadata={"help": "AdamW weight decay" + _FROM_PRESET})  # type: ignore[assignment]
-    warmup_fraction: float | None = field(default=None, metadata={"help": "fraction of steps with linear warm-up" + _FROM_PRESET})  # type: ignore[assignment]
-    patience: int | None = field(default=None, metadata={"help": "epochs without validation improvement before stopping" + _FROM_PRESET})  # type: ignore[assignment]
-    max_minutes: float | None = field(default=None, metadata={"help": "wall-clock budget in minutes, checked after every step, 0 = none" + _FROM_PRESET})  # type: ignore[assignment]
+    max_epochs: int | None = field(default=None, metadata={"help": _loop_help("max_epochs")})  # type: ignore[assignment]
+    batch_size: int | None = field(default=None, metadata={"help": _loop_help("batch_size")})  # type: ignore[assignment]
+    learning_rate: float | None = field(  # type: ignore[assignment]
+        default=None, metadata={"help": _loop_help("learning_rate")})
+    weight_decay: float | None = field(  # type: ignore[assignment]
+        default=None, metadata={"help": _loop_help("weight_decay")})
+    warmup_fraction: float | None = field(  # type: ignore[assignment]
+        default=None, metadata={"help": _loop_help("warmup_fraction")})
+    patience: int | None = field(default=None, metadata={"help": _loop_help("patience")})  # type: ignore[assignment]
+    max_minutes: float | None = field(  # type: ignore[assignment]
+        default=None, metadata={"help": _loop_help("max_minutes")})
     seed: int = field(default=0, metadata={"help": "seed of initialisation, shuffling and validation split"})
 
     def __post_init__(self) -> None:
@@ -66,11 +76,13 @@ class ScaleConfig(ConfigMixin):
     rows: int = field(default=100, metadata={"help": "rows to sample"})
     seed: int = field(default=0, metadata={"help": "sampling seed; row r of a seed is always the same row"})
     temperature: float = field(default=1.0, metadata={"help": "softmax temperature, above 0"})
-    batch_size: int = field(default=0, metadata={"help": "rows decoded at once (0 = the fastest for the model's width)"})
+    batch_size: int = field(default=0, metadata={
+        "help": "rows decoded at once (0 = the fastest for the model's width)"})
     jobs: int = field(default=1, metadata={"help": "worker processes (or Ray tasks) sampling chunks at once"})
     backend: str = field(default="local", metadata={"help": "where workers run: local (processes) or ray"})
     ray_address: str | None = field(
-        default=None, metadata={"help": "an existing Ray cluster (host:port) for --backend ray (default: start a local one)"})
+        default=None,
+        metadata={"help": "an existing Ray cluster (host:port) for --backend ray (default: start a local one)"})
     chunk_rows: int = field(default=CHUNK_ROWS, metadata={"help": "rows per chunk of work; does not change the rows"})
 
     def __post_init__(self) -> None:
@@ -100,12 +112,13 @@ class EvalConfig(ConfigMixin):
 
     seeds: tuple[int, ...] = field(default=(0, 1, 2), metadata={
         "help": "sampling seeds, comma-separated; each figure is their mean"})
-    n_rows: int = field(default=0, metadata={"help": "rows sampled per seed for scoring (0 = as many as the training "
-                                                   f"split, at most {DEFAULT_SCORING_ROWS:,}; never more than "
-                                                   f"{MAX_SCORING_ROWS:,} are scored)"})
+    n_rows: int = field(default=0, metadata={"help": f"rows sampled per seed, at most {MAX_EVAL_ROWS:,} (0 = the "
+                                                   f"training split's size, at most {DEFAULT_SCORING_ROWS:,}; never "
+                                                   f"more than {MAX_SCORING_ROWS:,} are scored)"})
     speed_rows: int = field(default=1024, metadata={"help": "rows sampled per timed speed run"})
     speed_repeats: int = field(default=5, metadata={"help": "timed speed runs; rows/s is their median"})
-    batch_size: int = field(default=0, metadata={"help": "rows sampled at once (0 = the fastest for the model's width)"})
+    batch_size: int = field(default=0, metadata={
+        "help": "rows sampled at once (0 = the fastest for the model's width)"})
     ceiling: bool = field(default=True, metadata={
         "help": "also score real rows in the generator's place (the reference)"})
     metrics: tuple[str, ...] = field(default=("default",), metadata={
@@ -152,7 +165,8 @@ class BankConfig(ConfigMixin):
         "help": "comma-separated bundled data sets (or CSV paths)"})
     seeds: tuple[int, ...] = field(default=(0, 1), metadata={"help": "teacher seeds per data set"})
     preset: str = field(default="default", metadata={"help": "teacher model size"})
-    calibration_rows: int = field(default=256, metadata={"help": "training rows the signals are computed on"})
+    calibration_rows: int = field(default=DEFAULT_CALIBRATION_ROWS, metadata={
+        "help": "training rows the signals use"})
     teachers: str = field(default="runs/teachers", metadata={"help": "teacher cache folder"})
 
     def __post_init__(self) -> None:
@@ -177,10 +191,11 @@ class GridConfig(ConfigMixin):
     seeds: tuple[int, ...] = field(default=(0,), metadata={"help": "teacher seeds per data set"})
     preset: str = field(default="default", metadata={"help": "teacher model size"})
     quality_seeds: tuple[int, ...] = field(default=(0,), metadata={"help": "sampling seeds per quality figure"})
-    calibration_rows: int = field(default=256, metadata={"help": "training rows strategies score on"})
-    speed_rows: int = field(default=256, metadata={"help": "rows per timed sampling run (rows/s)"})
+    calibration_rows: int = field(default=DEFAULT_CALIBRATION_ROWS, metadata={
+        "help": "training rows strategies score on, at most 100,000"})
+    speed_rows: int = field(default=256, metadata={"help": "rows per timed sampling run, at most 100,000"})
     distill: bool = field(default=False, metadata={"help": "also measure every step after a short distillation"})
-    distill_epochs: int = field(default=3, metadata={"help": "epochs of that distillation"})
+    distill_epochs: int = field(default=3, metadata={"help": "epochs of that distillation, at most 1000"})
     bank: str = field(default="", metadata={
         "help": "bank for the strategies fitted on one, each without the cell's data set (default: the shipped one)"})
     metrics: tuple[str, ...] = field(default=(), metadata={

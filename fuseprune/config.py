@@ -113,7 +113,8 @@ class DistillConfig(LoopConfig):
     The loss is ``alpha * T^2 * KL(teacher/T || student/T) + (1 - alpha) * CE
     + hidden_weight * alignment``; the remaining fields drive
     :func:`fuseprune.distill.distill_model` and :func:`fuseprune.tabular.distill_tabular`
-    (the other loops use only the loss fields). The loop settings and their defaults are :class:`~fuseprune.config.LoopConfig`'s.
+    (the other loops use only the loss fields). The loop settings and their defaults
+    are :class:`LoopConfig`'s.
     """
 
     alpha: float = field(
