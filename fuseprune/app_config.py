@@ -5,7 +5,7 @@ line builds its options (defaults and help) from them without loading either;
 their checks import what they need when a config is built. Each is exported
 where it is used: :class:`TrainConfig`, :class:`ScaleConfig`,
 :class:`EvalConfig` and :class:`BankConfig` from :mod:`fuseprune.tabular`,
-:class:`GridConfig` from :mod:`fuseprune.compare`, :class:`RunConfig` from
+:class:`GridConfig` (and its :class:`Cell`) from :mod:`fuseprune.compare`, :class:`RunConfig` from
 :mod:`fuseprune.pipeline`.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 
 from fuseprune.config import (
     DEFAULT_DATASET,
@@ -183,6 +184,20 @@ class BankConfig(ConfigMixin):
 
 
 @dataclass(frozen=True)
+class Cell:
+    """One (data set, seed, strategy) run of a comparison grid."""
+
+    dataset: str
+    seed: int
+    strategy: str
+
+    @property
+    def label(self) -> str:
+        """Short name for progress and errors."""
+        return f"{Path(self.dataset).stem}/{self.seed}/{self.strategy}"
+
+
+@dataclass(frozen=True)
 class GridConfig(ConfigMixin):
     """Everything that decides a comparison's results (not where or how fast it runs)."""
 
@@ -203,8 +218,6 @@ class GridConfig(ConfigMixin):
                 "(`fuseprune metrics` lists them; default: none)"})
 
     def __post_init__(self) -> None:
-        from pathlib import Path
-
         from fuseprune.compare.grid import expand_metrics, expand_strategies
         from fuseprune.data import DATASETS
 
@@ -230,6 +243,14 @@ class GridConfig(ConfigMixin):
         check_range("speed_rows", self.speed_rows, 1, 100_000)
         check_range("distill_epochs", self.distill_epochs, 1, 1000)
         object.__setattr__(self, "metrics", expand_metrics(self.metrics, self.datasets))
+
+    def cells(self) -> list[Cell]:
+        """Every cell, grouped by teacher (data set, seed) so a worker's cells share one teacher."""
+        return [Cell(d, s, k) for d in self.datasets for s in self.seeds for k in self.strategies]
+
+    def teachers(self) -> list[tuple[str, int]]:
+        """Every (data set, seed) whose teacher the grid needs."""
+        return [(d, s) for d in self.datasets for s in self.seeds]
 
 
 @dataclass(frozen=True)

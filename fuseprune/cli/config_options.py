@@ -54,7 +54,8 @@ def option_help(config: type, name: str, text: str | None = None, default_text: 
     help_text = text if text is not None else item.metadata.get("help", "")
     if default_text is None:
         default = field_default(config, name)
-        default_text = show(default) if default not in ("", None, (), False) else None
+        empty = default is None or default is False or (isinstance(default, str | tuple) and not default)
+        default_text = None if empty else show(default)
     full = f"{help_text} (default: {default_text})" if default_text is not None else help_text
     return full.replace("%", "%%")
 
@@ -102,7 +103,8 @@ def add_config_options(
             action = parser.add_argument(flag, action="store_true", **kwargs)
         else:
             parse = types.get(name, comma_names if isinstance(field_default(config, name), tuple) else None)
-            action = parser.add_argument(flag, type=parse, **kwargs)
+            metavar = flag.lstrip("-").replace("-", "_").upper()  # named after the option, not the field
+            action = parser.add_argument(flag, type=parse, metavar=metavar, **kwargs)
         setattr(action, CONFIG_FIELD, (config, name))
         actions.append(action)
     return actions

@@ -7,6 +7,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from fuseprune.app_config import DEFAULT_CALIBRATION_ROWS
+from fuseprune.cli.config_options import add_config_options, values_from_args
+from fuseprune.config import DistillConfig
 from fuseprune.cli.output import (
     MAX_CALIBRATION_ROWS,
     LOOP_TYPES,
@@ -20,7 +23,7 @@ from fuseprune.cli.output import (
     load_model,
     names,
     number,
-    recipe_help,
+    recipe_default,
     seed,
     table_of,
 )
@@ -115,7 +118,6 @@ def cmd_prune(args: argparse.Namespace) -> None:
 def cmd_distill(args: argparse.Namespace) -> None:
     """Heal a pruned student by distillation from its teacher."""
     from fuseprune.cli.output import table
-    from fuseprune.distill import DistillConfig
     from fuseprune.distill.lineage import teacher_layer_map
     from fuseprune.outputs import CHECKPOINT, MODEL, check_folder
     from fuseprune.presets import preset_of
@@ -127,7 +129,7 @@ def cmd_distill(args: argparse.Namespace) -> None:
     if args.checkpoint is not None:
         check_folder(args.checkpoint, CHECKPOINT, args.overwrite, option="--checkpoint")
     student, teacher = load_model(args.student_dir, args), load_model(args.teacher, args)
-    overrides = {name: getattr(args, name) for name in (*_DISTILL_OPTIONS, *_RECIPE_OPTIONS)}
+    overrides = values_from_args(DistillConfig, args, (*_DISTILL_OPTIONS, *_RECIPE_OPTIONS))
     recipe = preset_of(teacher.model.config, teacher.info.get("preset")).distillation
     config = DistillConfig.from_recipe(recipe, **overrides)
     layer_map = teacher_layer_map(student.info, teacher.model) if config.hidden_weight > 0 else None
@@ -149,8 +151,6 @@ _DISTILL_TYPES = {"hidden_loss": str, "seed": seed, **LOOP_TYPES}  # the rest: a
 #: Settings whose defaults come from the distillation recipe of the teacher's preset.
 _RECIPE_OPTIONS = ("alpha", "temperature", "max_epochs", "max_minutes", "batch_size", "learning_rate", "weight_decay",
                    "warmup_fraction", "patience")
-_LOSS_HELP = {"alpha": "weight of the KL term; 1 - alpha weighs the data cross-entropy",
-              "temperature": "softmax temperature T of teacher and student for the KL"}
 
 
 def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
@@ -166,7 +166,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--protect", help="comma-separated layers never to remove: first, last or indices (e.g. 2,last)")
     p.add_argument("--data", help="data set name or CSV for calibration rows (default: the one the model records)")
     add_table_options(p)
-    p.add_argument("--rows", type=integer(1, MAX_CALIBRATION_ROWS), default=256, help=f"calibration rows from the training split, at most {MAX_CALIBRATION_ROWS:,} (default: %(default)s)")
+    p.add_argument("--rows", type=integer(1, MAX_CALIBRATION_ROWS), default=DEFAULT_CALIBRATION_ROWS, help=f"calibration rows from the training split, at most {MAX_CALIBRATION_ROWS:,} (default: %(default)s)")
     p.add_argument("--seed", type=seed, default=0, help="seed of scoring and of the random strategy (default: %(default)s)")
     p.add_argument("--bank", help="bank CSV of a strategy fitted on one (default: the shipped bank)")
     p.add_argument("--exclude-bank-dataset", action="append", metavar="NAME", help="leave this data set's bank rows out of the strategy's fit; repeatable")
@@ -188,10 +188,6 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--out", required=True, help="model folder to write")
     p.add_argument("--checkpoint", help="folder for resumable checkpoints (resumed if present)")
     add_overwrite(p, "--out and --checkpoint folders")
-    for name in _DISTILL_OPTIONS:
-        p.add_argument(f"--{name.replace('_', '-')}", type=_DISTILL_TYPES.get(name, number(-math.inf)),
-                       help=f"see DistillConfig.{name}")
-    for name in _RECIPE_OPTIONS:
-        text = recipe_help(name, "distillation", _LOSS_HELP.get(name))
-        p.add_argument(f"--{name.replace('_', '-')}", type=_DISTILL_TYPES.get(name, number(-math.inf)),
-                       help=f"{text}; the teacher's preset")
+    options = (*_DISTILL_OPTIONS, *_RECIPE_OPTIONS)
+    add_config_options(p, DistillConfig, options, types={name: _DISTILL_TYPES.get(name, number(-math.inf)) for name in options},
+                       unset={name: recipe_default(name, "distillation") for name in _RECIPE_OPTIONS})

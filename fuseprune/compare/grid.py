@@ -3,33 +3,18 @@
 A grid is every cell (data set, seed, strategy). A cell takes the teacher of
 (data set, seed), removes one layer at a time by the strategy until one layer
 is left, and measures the student after every step (step 0 is the intact
-teacher). :class:`GridConfig` holds everything that decides the results, so a
+teacher). :class:`GridConfig` (in :mod:`fuseprune.app_config`) holds everything that decides the results, so a
 results folder can refuse to be resumed by a different grid.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 
+from fuseprune.app_config import Cell as Cell
 from fuseprune.app_config import GridConfig as GridConfig
 from fuseprune.data import DATASETS
 from fuseprune.errors import ConfigError, UnknownNameError
 from fuseprune.pruning.registry import list_strategies
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One (data set, seed, strategy) run of the grid."""
-
-    dataset: str
-    seed: int
-    strategy: str
-
-    @property
-    def label(self) -> str:
-        """Short name for progress and errors."""
-        return f"{Path(self.dataset).stem}/{self.seed}/{self.strategy}"
 
 
 def expand_metrics(names: tuple[str, ...], datasets: tuple[str, ...]) -> tuple[str, ...]:
