@@ -1,11 +1,18 @@
-"""Shared behaviour of configuration dataclasses: dict round-trip that rejects unknown keys."""
+"""Shared behaviour of configuration dataclasses (dict round-trip that rejects unknown keys) and the engine's configs.
+
+The engine's configs (:class:`LoopConfig`, :class:`DistillConfig`, :class:`PlanConfig`) live here, in a module
+that imports no torch, so the command line builds its options from them; their checks import what they need.
+"""
 
 from __future__ import annotations
 
 from dataclasses import MISSING, asdict, dataclass, field, fields
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fuseprune.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fuseprune.pruning.targets import Target
 
 C = TypeVar("C", bound="ConfigMixin")
 L = TypeVar("L", bound="LoopConfig")
@@ -144,6 +151,42 @@ class DistillConfig(LoopConfig):
     def uses_hidden(self) -> bool:
         """Whether the loss includes hidden-state alignment."""
         return self.hidden_weight > 0
+
+
+@dataclass(frozen=True)
+class PlanConfig(ConfigMixin):
+    """Options of :func:`~fuseprune.pruning.make_plan` (everything but the model, the data and the strategy)."""
+
+    remove: int | float | str | None = field(
+        default=None, metadata={"help": "layers to remove: a count (3) or a percentage (50%)"}
+    )
+    max_params: int | None = field(
+        default=None, metadata={"help": "remove layers until at most this many parameters remain"},
+    )
+    mode: str = field(
+        default="one-shot",
+        metadata={"help": "one-shot (rank once) or iterative (remove one layer, re-rank the smaller model, repeat)"},
+    )
+    protect: tuple[str | int, ...] = field(
+        default=(), metadata={"help": "comma-separated layers never to remove: first, last or indices (e.g. 2,last)"}
+    )
+    seed: int = field(default=0, metadata={"help": "seed of scoring and of the random strategy"})
+
+    def __post_init__(self) -> None:
+        from fuseprune.pruning.planner import MODES, _as_tuple
+        from fuseprune.pruning.targets import Target
+
+        object.__setattr__(self, "protect", _as_tuple(self.protect))
+        MODES.get(self.mode)
+        Target.parse(self.remove, self.max_params)
+        check_seed("seed", self.seed)
+
+    @property
+    def target(self) -> Target:
+        """The parsed removal target."""
+        from fuseprune.pruning.targets import Target
+
+        return Target.parse(self.remove, self.max_params)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 from fuseprune.app_config import DEFAULT_CALIBRATION_ROWS
 from fuseprune.cli.config_options import add_config_options, values_from_args
-from fuseprune.config import DistillConfig
+from fuseprune.config import DistillConfig, PlanConfig
 from fuseprune.cli.output import (
     MAX_CALIBRATION_ROWS,
     LOOP_TYPES,
@@ -21,12 +21,15 @@ from fuseprune.cli.output import (
     emit,
     integer,
     load_model,
-    names,
     number,
     recipe_default,
     seed,
     table_of,
 )
+
+
+#: PlanConfig fields the plan command exposes (``--field-name``), in the order of its help.
+PLAN_FIELDS = ("remove", "max_params", "mode", "protect", "seed")
 
 
 def cmd_plan(args: argparse.Namespace) -> None:
@@ -39,10 +42,8 @@ def cmd_plan(args: argparse.Namespace) -> None:
     strategy = _strategy(args)
     bundle = load_model(args.model_dir, args)
     train, _ = split_of(bundle, table_of(bundle, args))
-    plan = make_tabular_plan(
-        bundle, train, strategy, remove=args.remove, max_params=args.max_params, mode=args.mode,
-        protect=tuple(names(args.protect or "")), seed=args.seed, n_rows=args.rows, progress=RichProgress(),
-    )
+    plan = make_tabular_plan(bundle, train, strategy, **values_from_args(PlanConfig, args, PLAN_FIELDS),
+                             n_rows=args.rows, progress=RichProgress())
     plan.save(args.out, overwrite=args.overwrite)
     emit(args, plan.to_dict(), lambda: render_plan(plan, args.out))
 
@@ -160,14 +161,12 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     add_no_verify(p)
     p.add_argument("--strategy", default="fusion-rf", help="a signal, random, ablation or a registered strategy (default: %(default)s)")
     target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("--remove", help="layers to remove: a count (3) or a percentage (50%%)")
-    target.add_argument("--max-params", type=integer(1, 10**12), help="remove layers until at most this many parameters remain")
-    p.add_argument("--mode", default="one-shot", help="one-shot (rank once) or iterative (remove one, re-score, repeat)")
-    p.add_argument("--protect", help="comma-separated layers never to remove: first, last or indices (e.g. 2,last)")
+    add_config_options(target, PlanConfig, PLAN_FIELDS[:2], types={"max_params": integer(1, 10**12)})
+    add_config_options(p, PlanConfig, PLAN_FIELDS[2:4])
     p.add_argument("--data", help="data set name or CSV for calibration rows (default: the one the model records)")
     add_table_options(p)
     p.add_argument("--rows", type=integer(1, MAX_CALIBRATION_ROWS), default=DEFAULT_CALIBRATION_ROWS, help=f"calibration rows from the training split, at most {MAX_CALIBRATION_ROWS:,} (default: %(default)s)")
-    p.add_argument("--seed", type=seed, default=0, help="seed of scoring and of the random strategy (default: %(default)s)")
+    add_config_options(p, PlanConfig, PLAN_FIELDS[4:], types={"seed": seed})
     p.add_argument("--bank", help="bank CSV of a strategy fitted on one (default: the shipped bank)")
     p.add_argument("--exclude-bank-dataset", action="append", metavar="NAME", help="leave this data set's bank rows out of the strategy's fit; repeatable")
     p.add_argument("--allow-bank-overlap", action="store_true", help="rank a model even if its own rows are in the bank")
