@@ -114,7 +114,8 @@ def test_every_generated_option_defaults_to_its_config_field_default():
 
 
 def test_the_defaults_users_rely_on():
-    commands = {c: {a.option_strings[0]: a.default for a in actions} for c, actions in _config_actions(build_parser()).items()}
+    commands = {command: {action.option_strings[0]: action.default for action in actions}
+                for command, actions in _config_actions(build_parser()).items()}
     assert commands["evaluate"]["--seeds"] == (0, 1, 2) and commands["evaluate"]["--rows"] == 0
     assert commands["run"]["--remove"] == "50%" and commands["run"]["--data"] == "breast-cancer-wisconsin"
     assert commands["compare"]["--teachers"] == "runs/teachers" == commands["fuse build-bank"]["--teachers"]

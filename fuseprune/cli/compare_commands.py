@@ -15,8 +15,8 @@ from fuseprune.cli.output import MAX_CALIBRATION_ROWS, MAX_SPEED_ROWS, add_overw
 
 
 #: GridConfig fields the compare command exposes (``--field-name``), in the order of its help.
-GRID_FIELDS = ("datasets", "strategies", "seeds", "preset", "quality_seeds", "calibration_rows", "speed_rows", "distill",
-               "distill_epochs", "bank", "metrics")
+GRID_FIELDS = ("datasets", "strategies", "seeds", "preset", "quality_seeds", "calibration_rows", "speed_rows",
+               "distill", "distill_epochs", "bank", "metrics")
 
 
 class GridDisplay:

@@ -103,8 +103,10 @@ def add_config_options(
             action = parser.add_argument(flag, action="store_true", **kwargs)
         else:
             parse = types.get(name, comma_names if isinstance(field_default(config, name), tuple) else None)
+            if parse is not None:
+                kwargs["type"] = parse
             metavar = flag.lstrip("-").replace("-", "_").upper()  # named after the option, not the field
-            action = parser.add_argument(flag, type=parse, metavar=metavar, **kwargs)
+            action = parser.add_argument(flag, metavar=metavar, **kwargs)
         setattr(action, CONFIG_FIELD, (config, name))
         actions.append(action)
     return actions

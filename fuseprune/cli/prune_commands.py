@@ -148,7 +148,7 @@ def cmd_distill(args: argparse.Namespace) -> None:
 
 
 _DISTILL_OPTIONS = ("hidden_weight", "hidden_loss", "seed")
-_DISTILL_TYPES = {"hidden_loss": str, "seed": seed, **LOOP_TYPES}  # the rest: any number, checked by DistillConfig
+_DISTILL_TYPES: dict[str, Callable[[str], Any]] = {"hidden_loss": str, "seed": seed, **LOOP_TYPES}  # the rest: any number, checked by DistillConfig
 #: Settings whose defaults come from the distillation recipe of the teacher's preset.
 _RECIPE_OPTIONS = ("alpha", "temperature", "max_epochs", "max_minutes", "batch_size", "learning_rate", "weight_decay",
                    "warmup_fraction", "patience")
@@ -188,5 +188,6 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--checkpoint", help="folder for resumable checkpoints (resumed if present)")
     add_overwrite(p, "--out and --checkpoint folders")
     options = (*_DISTILL_OPTIONS, *_RECIPE_OPTIONS)
-    add_config_options(p, DistillConfig, options, types={name: _DISTILL_TYPES.get(name, number(-math.inf)) for name in options},
+    types = {name: _DISTILL_TYPES.get(name, number(-math.inf)) for name in options}
+    add_config_options(p, DistillConfig, options, types=types,
                        unset={name: recipe_default(name, "distillation") for name in _RECIPE_OPTIONS})
