@@ -70,6 +70,12 @@ def test_unset_options_default_to_none_and_show_what_fills_them():
     assert "rows to use (default: the recipe's)" in " ".join(parser.format_help().split())
 
 
+def test_a_bound_of_the_command_line_is_added_to_the_field_help():
+    parser = Parser(prog="toy")
+    add_config_options(parser, Toy, ("rows",), types={"rows": integer(1, 1000)}, limits={"rows": "at most 1,000"})
+    assert "rows to use, at most 1,000 (default: 256)" in " ".join(parser.format_help().split())
+
+
 def test_required_options_have_no_default():
     parser = Parser(prog="toy")
     add_config_options(parser, Toy, ("names",), required=("names",))

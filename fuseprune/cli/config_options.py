@@ -45,13 +45,16 @@ def show(value: Any) -> str:
     return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
-def option_help(config: type, name: str, text: str | None = None, default_text: str | None = None) -> str:
+def option_help(config: type, name: str, text: str | None = None, default_text: str | None = None, *,
+                show_default: bool = True) -> str:
     """The help of field ``name``: its ``metadata["help"]`` (or ``text``) and its default, ``%`` escaped for argparse.
 
     An empty default (``""``, None, ``()``, False) is not shown: the help says what empty means.
     """
     item = config_field(config, name)
     help_text = text if text is not None else item.metadata.get("help", "")
+    if not show_default:
+        return help_text.replace("%", "%%")
     if default_text is None:
         default = field_default(config, name)
         empty = default is None or default is False or (isinstance(default, str | tuple) and not default)
@@ -69,6 +72,7 @@ def add_config_options(
     flags: Mapping[str, str] | None = None,
     helps: Mapping[str, str] | None = None,
     unset: Mapping[str, str] | None = None,
+    limits: Mapping[str, str] | None = None,
     required: Collection[str] = (),
 ) -> list[argparse.Action]:
     """Add an option for each field of ``config`` in ``names``; return the actions.
@@ -83,22 +87,19 @@ def add_config_options(
         helps: Field -> help text replacing the field's own (for text built at run time, like the presets).
         unset: Field -> what its default is, for fields whose option defaults to None because the
             command fills them later (a preset's recipe, say).
+        limits: Field -> a bound of the command line's own (tighter than the config's), appended to the
+            help: ``{"rows": "at most 1,000"}``.
         required: Fields that must be given (no default is shown).
     """
-    types, flags, helps, unset = types or {}, flags or {}, helps or {}, unset or {}
+    types, flags, helps, unset, limits = types or {}, flags or {}, helps or {}, unset or {}, limits or {}
     actions = []
     for name in names:
         default = None if name in unset or name in required else field_default(config, name)
         flag = flags.get(name, "--" + name.replace("_", "-"))
-        text = helps.get(name)
-        if name in required:
-            help_text = (text if text is not None else config_field(config, name).metadata.get("help", ""))
-            help_text = help_text.replace("%", "%%")
-        else:
-            help_text = option_help(config, name, text, unset.get(name))
-        kwargs: dict[str, Any] = {"default": default, "help": help_text, "dest": name}
-        if name in required:
-            kwargs["required"] = True
+        text = helps.get(name, config_field(config, name).metadata.get("help", ""))
+        text = f"{text}, {limits[name]}" if name in limits else text
+        help_text = option_help(config, name, text, unset.get(name), show_default=name not in required)
+        kwargs: dict[str, Any] = {"default": default, "help": help_text, "dest": name, "required": name in required}
         if isinstance(default, bool) and name not in types:
             action = parser.add_argument(flag, action="store_true", **kwargs)
         else:

@@ -48,7 +48,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = command("build-bank", cmd_build_bank, "build (or resume) a fusion bank along the ablation oracle's path")
     add_config_options(p, BankConfig, BANK_FIELDS,
-                       types={"seeds": seeds, "calibration_rows": integer(1, MAX_CALIBRATION_ROWS)})
+                       types={"seeds": seeds, "calibration_rows": integer(1, MAX_CALIBRATION_ROWS)},
+                       limits={"calibration_rows": f"at most {MAX_CALIBRATION_ROWS:,}"})
     p.add_argument("--out", required=True, help="bank CSV to write (resumed if it exists)")
     add_overwrite(p, help_text="start a new bank at --out, replacing the file there (a bank or not) "
                                "instead of resuming it")

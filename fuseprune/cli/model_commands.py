@@ -193,7 +193,8 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("model_dir", help="model folder")
     add_no_verify(p)
     add_config_options(p, ScaleConfig, SAMPLE_FIELDS[:3], types={
-        "rows": integer(1, MAX_SAMPLE_ROWS), "seed": seed, "temperature": number(0.0, 100.0, low_open=True)})
+        "rows": integer(1, MAX_SAMPLE_ROWS), "seed": seed, "temperature": number(0.0, 100.0, low_open=True)},
+        limits={"rows": f"at most {MAX_SAMPLE_ROWS:,}", "temperature": "at most 100"})
     p.add_argument("--out", help="file to write: .csv or .parquet (default: show the first rows only)")
     add_overwrite(p)
     add_config_options(p, ScaleConfig, SAMPLE_FIELDS[3:], types={
