@@ -155,7 +155,7 @@ def preset_help(distillation: bool = False) -> str:
 
     presets = [PRESETS.get(name) for name in PRESETS.names()]
     lines = [p.describe() + (f"; distils {p.distillation.describe()}" if distillation else "") for p in presets]
-    return "model size and its recipes: " + ". ".join(lines)
+    return "model size and its recipes. " + ". ".join(lines)
 
 
 def recipe_default(name: str, recipe: str = "training") -> str:
