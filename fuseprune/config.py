@@ -1,16 +1,27 @@
-"""Shared behaviour of configuration dataclasses: dict round-trip that rejects unknown keys."""
+"""Shared behaviour of configuration dataclasses (dict round-trip that rejects unknown keys) and the engine's configs.
+
+The engine's configs (:class:`LoopConfig`, :class:`DistillConfig`, :class:`PlanConfig`) live here, in a module
+that imports no torch, so the command line builds its options from them; their checks import what they need.
+"""
 
 from __future__ import annotations
 
 from dataclasses import MISSING, asdict, dataclass, field, fields
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fuseprune.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fuseprune.pruning.targets import Target
 
 C = TypeVar("C", bound="ConfigMixin")
 L = TypeVar("L", bound="LoopConfig")
 #: Seeds seed numpy as well as torch, and numpy takes 0 .. 2**32 - 1.
 MAX_SEED = 2**32 - 1
+#: The bundled data set used when none is named.
+DEFAULT_DATASET = "breast-cancer-wisconsin"
+#: Fraction of a table's rows held out for evaluation when not told otherwise.
+DEFAULT_HOLDOUT = 0.2
 
 
 class ConfigMixin:
@@ -102,6 +113,82 @@ class LoopConfig(ConfigMixin):
         for name, value in recipe.to_dict().items():
             if getattr(self, name) is None:
                 object.__setattr__(self, name, value)
+
+
+@dataclass(frozen=True)
+class DistillConfig(LoopConfig):
+    """How a pruned student is distilled from its teacher.
+
+    The loss is ``alpha * T^2 * KL(teacher/T || student/T) + (1 - alpha) * CE
+    + hidden_weight * alignment``; the remaining fields drive
+    :func:`fuseprune.distill.distill_model` and :func:`fuseprune.tabular.distill_tabular`
+    (the other loops use only the loss fields). The loop settings and their defaults
+    are :class:`LoopConfig`'s.
+    """
+
+    alpha: float = field(
+        default=0.5, metadata={"help": "weight of the KL term; 1 - alpha weighs the data cross-entropy"}
+    )
+    temperature: float = field(
+        default=2.0, metadata={"help": "softmax temperature T of teacher and student for the KL"}
+    )
+    hidden_weight: float = field(
+        default=0.0, metadata={"help": "weight of the hidden-state alignment between kept layers (0 = off)"}
+    )
+    hidden_loss: str = field(default="mse", metadata={"help": "hidden-state alignment: mse or cosine"})
+
+    def __post_init__(self) -> None:
+        from fuseprune.distill.losses import (
+            HIDDEN_LOSSES,  # the registry lives with the losses
+        )
+
+        check_range("alpha", self.alpha, 0.0, 1.0)
+        if not self.temperature > 0:  # also rejects NaN
+            raise ConfigError(f"`temperature` must be greater than 0; got {self.temperature:g}.")
+        check_range("hidden_weight", self.hidden_weight, 0.0, float("inf"))
+        HIDDEN_LOSSES.get(self.hidden_loss)
+        super().__post_init__()
+
+    @property
+    def uses_hidden(self) -> bool:
+        """Whether the loss includes hidden-state alignment."""
+        return self.hidden_weight > 0
+
+
+@dataclass(frozen=True)
+class PlanConfig(ConfigMixin):
+    """Options of :func:`~fuseprune.pruning.make_plan` (everything but the model, the data and the strategy)."""
+
+    remove: int | float | str | None = field(
+        default=None, metadata={"help": "layers to remove: a count (3) or a percentage (50%)"}
+    )
+    max_params: int | None = field(
+        default=None, metadata={"help": "remove layers until at most this many parameters remain"},
+    )
+    mode: str = field(
+        default="one-shot",
+        metadata={"help": "one-shot (rank once) or iterative (remove one layer, re-rank the smaller model, repeat)"},
+    )
+    protect: tuple[str | int, ...] = field(
+        default=(), metadata={"help": "comma-separated layers never to remove: first, last or indices (e.g. 2,last)"}
+    )
+    seed: int = field(default=0, metadata={"help": "seed of scoring and of the random strategy"})
+
+    def __post_init__(self) -> None:
+        from fuseprune.pruning.planner import MODES, _as_tuple
+        from fuseprune.pruning.targets import Target
+
+        object.__setattr__(self, "protect", _as_tuple(self.protect))
+        MODES.get(self.mode)
+        Target.parse(self.remove, self.max_params)
+        check_seed("seed", self.seed)
+
+    @property
+    def target(self) -> Target:
+        """The parsed removal target."""
+        from fuseprune.pruning.targets import Target
+
+        return Target.parse(self.remove, self.max_params)
 
 
 @dataclass(frozen=True)

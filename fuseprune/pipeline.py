@@ -31,19 +31,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fuseprune.config import ConfigMixin, check_range, check_seed
-from fuseprune.data import DEFAULT_DATASET, DEFAULT_HOLDOUT, Table, load_table
+from fuseprune.app_config import RunConfig as RunConfig
+from fuseprune.data import Table, load_table
 from fuseprune.data.catalog import target_of
-from fuseprune.errors import ConfigError, FusepruneError
+from fuseprune.errors import FusepruneError
 from fuseprune.evaluation import RealRows, select_metrics
-from fuseprune.evaluation.metric import resolve_metrics
 from fuseprune.files import write_json_atomic
 from fuseprune.jsonsafe import nan_to_none
 from fuseprune.outputs import MODEL, RUN, check_folder, output_folder, written_by_fuseprune
 from fuseprune.presets import distill_config
 from fuseprune.progress import Progress
-from fuseprune.pruning import PrunePlan, Strategy, Target, applicable_options, get_strategy
-from fuseprune.tabular import PRESETS, TabularGPT, TrainConfig, split_of
+from fuseprune.pruning import PrunePlan, Strategy, applicable_options, get_strategy
+from fuseprune.tabular import TabularGPT, TrainConfig, split_of
 from fuseprune.tabular.cache import load_or_train
 from fuseprune.tabular.distill import distill_tabular
 from fuseprune.tabular.evaluation import EvalConfig, EvaluationRecord, evaluate
@@ -54,43 +53,6 @@ log = logging.getLogger(__name__)
 STRATEGY = "fusion-rf"
 #: ... or, if that cannot be used, this signal.
 FALLBACK_STRATEGY = "block_influence"
-
-
-@dataclass(frozen=True)
-class RunConfig(ConfigMixin):
-    """What the main job does."""
-
-    data: str = field(default=DEFAULT_DATASET, metadata={"help": "bundled data set name or CSV path"})
-    preset: str = field(
-        default="default", metadata={"help": "model size preset; its recipes train the teacher and distil the student"}
-    )
-    seed: int = field(default=0, metadata={"help": "training seed"})
-    holdout: float = field(default=DEFAULT_HOLDOUT, metadata={"help": "fraction of rows held out for evaluation"})
-    split_seed: int = field(default=0, metadata={"help": "seed of the train/holdout split"})
-    remove: str = field(default="50%", metadata={"help": "layers to remove: a count or a percentage"})
-    out: str = field(default="", metadata={"help": "run folder (empty: runs/PRESET)"})
-    retrain: bool = field(default=False, metadata={"help": "train a new teacher even if the run folder has one"})
-    delimiter: str = field(default="", metadata={"help": "CSV field delimiter (empty = sniffed)"})
-    drop_columns: tuple[str, ...] = field(default=(), metadata={"help": "columns left out of the table"})
-    column_types: dict[str, str] = field(default_factory=dict, metadata={"help": "declared column kinds"})
-    metrics: tuple[str, ...] = field(
-        default=("default",), metadata={"help": "evaluation metrics (`default`, `all`, names)"}
-    )
-    target: str = field(default="", metadata={"help": "column utility predicts (empty = the data set's own, if any)"})
-
-    def __post_init__(self) -> None:
-        check_range("holdout", self.holdout, 0.0, 1.0, low_open=True)
-        check_seed("seed", self.seed)
-        check_seed("split_seed", self.split_seed)
-        depth = PRESETS.get(self.preset).n_layer
-        count = Target.parse(self.remove, None).layer_count(depth)
-        if count is not None and count > depth - 1:
-            raise ConfigError(f"`remove` must be between 1 and {depth - 1} for the {depth}-layer {self.preset!r} "
-                              f"preset; got {self.remove!r} ({count} layers).")
-        object.__setattr__(self, "drop_columns", tuple(self.drop_columns))
-        object.__setattr__(self, "metrics", tuple(self.metrics))
-        resolve_metrics(self.metrics)  # an unknown name is refused before any work
-        object.__setattr__(self, "out", self.out or f"runs/{self.preset}")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from fuseprune.app_config import BankConfig, GridConfig
+from fuseprune.cli.config_options import add_config_options, config_from_args
 from fuseprune.cli.output import (
     MAX_CALIBRATION_ROWS,
     MAX_SPEED_ROWS,
@@ -16,11 +18,14 @@ from fuseprune.cli.output import (
     emit,
     err,
     integer,
-    names,
     out,
     seeds,
     table,
 )
+
+#: GridConfig fields the compare command exposes (``--field-name``), in the order of its help.
+GRID_FIELDS = ("datasets", "strategies", "seeds", "preset", "quality_seeds", "calibration_rows", "speed_rows",
+               "distill", "distill_epochs", "bank", "metrics")
 
 
 class GridDisplay:
@@ -66,17 +71,12 @@ class GridDisplay:
 
 def cmd_compare(args: argparse.Namespace) -> None:
     """Run (or resume) a grid of pruning strategies on data sets and seeds."""
-    from fuseprune.compare import GridConfig, run_grid
+    from fuseprune.compare import run_grid
     from fuseprune.lifetime import Terminated, sigterm_raises
     from fuseprune.outputs import RESULTS, check_folder
 
     check_folder(args.out, RESULTS, option="--out")
-    config = GridConfig(
-        datasets=tuple(names(args.datasets)), strategies=tuple(names(args.strategies)), seeds=tuple(args.seeds),
-        preset=args.preset, quality_seeds=tuple(args.quality_seeds), calibration_rows=args.calibration_rows,
-        speed_rows=args.speed_rows, distill=args.distill, distill_epochs=args.distill_epochs, bank=args.bank or "",
-        metrics=tuple(names(args.metrics)),
-    )
+    config = config_from_args(GridConfig, args, GRID_FIELDS)
     start = time.perf_counter()
     try:
         with sigterm_raises():
@@ -125,42 +125,14 @@ def cmd_report(args: argparse.Namespace) -> None:
 def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     """Add ``fuseprune compare`` and ``fuseprune report``."""
     p = command("compare", cmd_compare, "compare pruning strategies: prune one layer at a time, measure every step")
-    p.add_argument("--datasets", required=True, help="comma-separated bundled data sets or CSV paths")
-    p.add_argument("--strategies", default="all", help="comma-separated strategies, or all (default: all)")
-    p.add_argument("--seeds", type=seeds, default=[0], help="teacher seeds per data set (default: 0)")
-    p.add_argument("--preset", default="default", help="teacher model size (default: %(default)s)")
-    p.add_argument("--quality-seeds", type=seeds, default=[0], help="sampling seeds per quality figure (default: 0)")
-    p.add_argument(
-        "--calibration-rows",
-        type=integer(1, MAX_CALIBRATION_ROWS),
-        default=256,
-        help=f"training rows strategies score on, at most {MAX_CALIBRATION_ROWS:,} (default: 256)",
-    )
-    p.add_argument(
-        "--speed-rows",
-        type=integer(1, MAX_SPEED_ROWS),
-        default=256,
-        help=f"rows per timed sampling run, at most {MAX_SPEED_ROWS:,} (default: 256)",
-    )
-    p.add_argument("--distill", action="store_true", help="also measure every step after a short distillation")
-    p.add_argument(
-        "--distill-epochs",
-        type=integer(1, 1000),
-        default=3,
-        help="epochs of that distillation, at most 1000 (default: 3)",
-    )
-    p.add_argument(
-        "--bank",
-        help="bank for the strategies fitted on one, each without the cell's data set (default: the shipped one)",
-    )
-    p.add_argument("--metrics", default="",
-                   help="evaluation metrics measured at every step besides SDMetrics quality: names, default or all "
-                        "(`fuseprune metrics` lists them; default: none)")
+    add_config_options(p, GridConfig, GRID_FIELDS, required=("datasets",), types={
+        "seeds": seeds, "quality_seeds": seeds, "calibration_rows": integer(1, MAX_CALIBRATION_ROWS),
+        "speed_rows": integer(1, MAX_SPEED_ROWS), "distill_epochs": integer(1, 1000)})
     p.add_argument("--out", required=True, help="results folder (resumed if it holds the same grid)")
     p.add_argument("--jobs", type=integer(1, 256), default=1, help="cells run at once, at most 256 (default: 1)")
     p.add_argument("--backend", default="local", help="local (worker processes) or ray (default: local)")
     p.add_argument("--ray-address", help="host:port of an existing Ray cluster (default: start a local one)")
-    p.add_argument("--teachers", default="runs/teachers", help="teacher cache folder (default: %(default)s)")
+    add_config_options(p, BankConfig, ("teachers",))
     p = command("report", cmd_report, "write the report of a comparison: tables, curves, plots and report.md")
     p.add_argument("results", help="results folder of `fuseprune compare`")
     p.add_argument("--out", help="report folder (default: RESULTS/report)")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from fuseprune.app_config import BankConfig
+from fuseprune.cli.config_options import add_config_options, config_from_args
 from fuseprune.cli.output import (
     MAX_CALIBRATION_ROWS,
     RichProgress,
@@ -11,22 +13,22 @@ from fuseprune.cli.output import (
     command_maker,
     emit,
     integer,
-    names,
     out,
     seeds,
     table,
 )
 
+#: BankConfig fields the build-bank command exposes (``--field-name``).
+BANK_FIELDS = ("datasets", "seeds", "preset", "calibration_rows", "teachers")
+
 
 def cmd_build_bank(args: argparse.Namespace) -> None:
     """Build (or resume) a fusion bank along the ablation oracle's path on many teachers."""
     from fuseprune.outputs import BANK, check_file
-    from fuseprune.tabular.bank import DEFAULT_BANK_DATASETS, BankConfig, build_bank
+    from fuseprune.tabular.bank import BankConfig, build_bank
 
     check_file(args.out, BANK, overwrite=True, option="--out")  # the path; build_bank checks what is there
-    datasets = tuple(names(args.datasets)) if args.datasets else DEFAULT_BANK_DATASETS
-    config = BankConfig(datasets=datasets, seeds=tuple(args.seeds), preset=args.preset,
-                        calibration_rows=args.calibration_rows, teachers=args.teachers)
+    config = config_from_args(BankConfig, args, BANK_FIELDS)
     bank = build_bank(config, args.out, progress=RichProgress(), overwrite=args.overwrite)
     payload = {"out": args.out, "rows": len(bank.frame), "datasets": bank.datasets, "signals": bank.signals}
     rows = [("bank", args.out), ("rows", len(bank.frame)), ("data sets", ", ".join(bank.datasets)),
@@ -59,18 +61,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     command = command_maker(fuse.add_subparsers(dest="fuse_command", required=True, metavar="FUSE_COMMAND"))
 
     p = command("build-bank", cmd_build_bank, "build (or resume) a fusion bank along the ablation oracle's path")
-    p.add_argument(
-        "--datasets", help="comma-separated data sets (default: nine bundled sets, all but breast-cancer-diagnostic)"
-    )
-    p.add_argument("--seeds", type=seeds, default=[0, 1], help="teacher seeds per data set (default: 0,1)")
-    p.add_argument("--preset", default="default", help="teacher model size (default: %(default)s)")
-    p.add_argument(
-        "--calibration-rows",
-        type=integer(1, MAX_CALIBRATION_ROWS),
-        default=256,
-        help=f"training rows the signals use, at most {MAX_CALIBRATION_ROWS:,} (default: %(default)s)",
-    )
-    p.add_argument("--teachers", default="runs/teachers", help="teacher cache folder (default: %(default)s)")
+    add_config_options(p, BankConfig, BANK_FIELDS,
+                       types={"seeds": seeds, "calibration_rows": integer(1, MAX_CALIBRATION_ROWS)},
+                       limits={"calibration_rows": f"at most {MAX_CALIBRATION_ROWS:,}"})
     p.add_argument("--out", required=True, help="bank CSV to write (resumed if it exists)")
     add_overwrite(p, help_text="start a new bank at --out, replacing the file there (a bank or not) "
                                "instead of resuming it")

@@ -10,6 +10,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from fuseprune.app_config import (
+    DEFAULT_CALIBRATION_BATCH,
+    DEFAULT_CALIBRATION_ROWS,
+    EvalConfig,
+    RunConfig,
+    ScaleConfig,
+    TrainConfig,
+)
+from fuseprune.cli.config_options import add_config_options, config_from_args
 from fuseprune.cli.output import (
     LOOP_TYPES,
     MAX_CALIBRATION_ROWS,
@@ -22,19 +31,18 @@ from fuseprune.cli.output import (
     emit,
     integer,
     load_model,
-    names,
     number,
     out,
     preset_help,
     read_options,
-    recipe_help,
+    recipe_default,
     seed,
     seeds,
     table,
     table_of,
 )
+from fuseprune.config import DEFAULT_DATASET, DEFAULT_HOLDOUT
 
-CHUNK_ROWS = 2048  # fuseprune.tabular.stream.CHUNK_ROWS, repeated so --help does not import torch
 #: TrainConfig fields the train command exposes; unset ones come from the preset's training recipe.
 TRAIN_OPTIONS = (
     "max_epochs",
@@ -45,7 +53,11 @@ TRAIN_OPTIONS = (
     "warmup_fraction",
     "patience",
 )
-DEFAULT_DATASET = "breast-cancer-wisconsin"
+#: Config fields each command exposes as options (``--field-name``), in the order of its help.
+TRAIN_FIELDS = ("preset", "seed", *TRAIN_OPTIONS)
+SAMPLE_FIELDS = ("rows", "seed", "temperature", "jobs", "backend", "ray_address", "batch_size", "chunk_rows")
+EVALUATE_FIELDS = ("seeds", "n_rows", "metrics", "target")
+RUN_FIELDS = ("data", "preset", "seed", "out", "remove", "retrain", "metrics", "target")
 
 
 def cmd_datasets(args: argparse.Namespace) -> None:
@@ -81,10 +93,10 @@ def cmd_train(args: argparse.Namespace) -> None:
     """Train a model on a table's training split and save it."""
     from fuseprune.data import load_table
     from fuseprune.outputs import MODEL, check_folder
-    from fuseprune.tabular import TrainConfig, train_on_table
+    from fuseprune.tabular import train_on_table
 
     check_folder(args.out, MODEL, args.overwrite, option="--out")
-    config = TrainConfig(preset=args.preset, seed=args.seed, **{name: getattr(args, name) for name in TRAIN_OPTIONS})
+    config = config_from_args(TrainConfig, args, TRAIN_FIELDS)
     read = read_options(args)
     data = load_table(args.data, read.column_types, delimiter=read.delimiter, drop_columns=read.drop_columns)
     bundle = train_on_table(data, config, holdout=args.holdout, split_seed=args.split_seed, progress=RichProgress())
@@ -102,15 +114,13 @@ def cmd_sample(args: argparse.Namespace) -> None:
     """Sample rows from a saved model, streamed to a CSV or Parquet file in chunks."""
     from fuseprune.outputs import SAMPLES, check_file
     from fuseprune.tabular.runners import ModelSource
-    from fuseprune.tabular.stream import ScaleConfig, sample_to_file
+    from fuseprune.tabular.stream import sample_to_file
     from fuseprune.tabular.writers import file_format
 
     if args.out is not None:  # what is at the path first (a folder, a plan), then the extension
         check_file(args.out, SAMPLES, args.overwrite, option="--out")
         file_format(args.out)
-    config = ScaleConfig(rows=args.rows, seed=args.seed, temperature=args.temperature, batch_size=args.batch_size,
-                         jobs=args.jobs, backend=args.backend, ray_address=args.ray_address,
-                         chunk_rows=args.chunk_rows)
+    config = config_from_args(ScaleConfig, args, SAMPLE_FIELDS)
     source = ModelSource(bundle=load_model(args.model_dir, args), folder=Path(args.model_dir))
     result = sample_to_file(source, args.out, config, progress=RichProgress(), overwrite=args.overwrite)
     payload = {"rows": result.rows, "out": args.out, "seconds": result.seconds,
@@ -129,8 +139,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
     if args.out is not None:
         check_file(args.out, EVALUATION, args.overwrite, option="--out")
-    config = EvalConfig(seeds=tuple(args.seeds), n_rows=args.rows, metrics=tuple(names(args.metrics)),
-                        target=args.target or "")
+    config = config_from_args(EvalConfig, args, EVALUATE_FIELDS)
     bundle = load_model(args.model_dir, args)
     data = table_of(bundle, args)
     train, holdout = split_of(bundle, data)
@@ -161,15 +170,13 @@ def cmd_score(args: argparse.Namespace) -> None:
 def cmd_run(args: argparse.Namespace) -> None:
     """The main job: the whole pipeline on one table (see ``fuseprune.pipeline``)."""
     from fuseprune.outputs import RUN, check_folder
-    from fuseprune.pipeline import RunConfig, run_main
+    from fuseprune.pipeline import run_main
 
     args.out = args.out or f"runs/{args.preset}"
     check_folder(args.out, RUN, args.overwrite, option="--out")
     read = read_options(args)
-    config = RunConfig(data=args.data, preset=args.preset, seed=args.seed, remove=args.remove, out=args.out,
-                       retrain=args.retrain, delimiter=read.delimiter or "", drop_columns=read.drop_columns,
-                       column_types=dict(read.column_types), metrics=tuple(names(args.metrics)),
-                       target=args.target or "")
+    config = config_from_args(RunConfig, args, RUN_FIELDS, delimiter=read.delimiter or "",
+                              drop_columns=read.drop_columns, column_types=dict(read.column_types))
     result = run_main(config, progress=RichProgress(), overwrite=args.overwrite)
     emit(args, {**result.to_dict(), "config": asdict(config)}, lambda: result)
     if not args.json:
@@ -183,18 +190,10 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     command("metrics", cmd_metrics, "list the evaluation metrics")
     p = command("train", cmd_train, "train a tabular model on a data set's training split")
     p.add_argument("--data", default=DEFAULT_DATASET, help="bundled data set name or CSV path (default: %(default)s)")
-    p.add_argument("--preset", default="default", help=preset_help())
-    p.add_argument(
-        "--seed", type=seed, default=0, help="seed of initialisation, shuffling and validation split (default: 0)"
-    )
-    for name in TRAIN_OPTIONS:
-        p.add_argument(f"--{name.replace('_', '-')}", type=LOOP_TYPES[name], help=recipe_help(name))
-    p.add_argument(
-        "--holdout",
-        type=number(0.0, 1.0, low_open=True),
-        default=0.2,
-        help="fraction of rows held out (default: %(default)s)",
-    )
+    add_config_options(p, TrainConfig, TRAIN_FIELDS, types={"seed": seed, **LOOP_TYPES},
+                       helps={"preset": preset_help()}, unset={name: recipe_default(name) for name in TRAIN_OPTIONS})
+    p.add_argument("--holdout", type=number(0.0, 1.0, low_open=True), default=DEFAULT_HOLDOUT,
+                   help="fraction of rows held out (default: %(default)s)")
     p.add_argument("--split-seed", type=seed, default=0, help="seed of the train/holdout split (default: %(default)s)")
     add_table_options(p)
     p.add_argument("--out", required=True, help="model folder to write")
@@ -202,61 +201,20 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p = command("sample", cmd_sample, "sample rows from a saved model (streamed to a CSV or Parquet file)")
     p.add_argument("model_dir", help="model folder")
     add_no_verify(p)
-    p.add_argument(
-        "--rows",
-        type=integer(1, MAX_SAMPLE_ROWS),
-        default=100,
-        help=f"rows to sample, at most {MAX_SAMPLE_ROWS:,} (default: %(default)s)",
-    )
-    p.add_argument(
-        "--seed",
-        type=seed,
-        default=0,
-        help="sampling seed; row r of a seed is always the same row (default: %(default)s)",
-    )
-    p.add_argument(
-        "--temperature",
-        type=number(0.0, 100.0, low_open=True),
-        default=1.0,
-        help="softmax temperature, above 0 and at most 100 (default: %(default)s)",
-    )
+    add_config_options(p, ScaleConfig, SAMPLE_FIELDS[:3], types={
+        "rows": integer(1, MAX_SAMPLE_ROWS), "seed": seed, "temperature": number(0.0, 100.0, low_open=True)},
+        limits={"rows": f"at most {MAX_SAMPLE_ROWS:,}", "temperature": "at most 100"})
     p.add_argument("--out", help="file to write: .csv or .parquet (default: show the first rows only)")
     add_overwrite(p)
-    p.add_argument(
-        "--jobs", type=integer(1, 1024), default=1, help="worker processes sampling at once (default: %(default)s)"
-    )
-    p.add_argument("--backend", default="local", help="where workers run: local or ray (default: %(default)s)")
-    p.add_argument("--ray-address", help="an existing Ray cluster for --backend ray (default: start a local one)")
-    p.add_argument(
-        "--batch-size",
-        type=integer(0, 1_000_000),
-        default=0,
-        help="rows decoded at once (default: 0 = the fastest for the model's width)",
-    )
-    p.add_argument(
-        "--chunk-rows",
-        type=integer(1, 10_000_000),
-        default=CHUNK_ROWS,
-        help="rows per chunk of work; does not change the rows (default: %(default)s)",
-    )
+    add_config_options(p, ScaleConfig, SAMPLE_FIELDS[3:], types={
+        "jobs": integer(1, 1024), "batch_size": integer(0, 1_000_000), "chunk_rows": integer(1, 10_000_000)})
     p = command("evaluate", cmd_evaluate, "evaluate a saved model against its real holdout split")
     p.add_argument("model_dir", help="model folder")
     add_no_verify(p)
     p.add_argument("--data", help="data set name or CSV (default: the one the model records)")
     add_table_options(p)
-    p.add_argument("--seeds", type=seeds, default=[0, 1, 2], help="sampling seeds, comma-separated (default: 0,1,2)")
-    p.add_argument(
-        "--rows",
-        type=integer(0, MAX_EVAL_ROWS),
-        default=0,
-        help=f"rows sampled per seed, at most {MAX_EVAL_ROWS:,} "
-        "(default: 0 = the training split size, at most 2000; never more than 20,000 are scored)",
-    )
-    p.add_argument("--metrics", default="default",
-                   help="comma-separated metrics, `default` (fast) or `all`; `fuseprune metrics` lists them "
-                        "(default: %(default)s)")
-    p.add_argument("--target", help="column the utility metric predicts (default: the bundled data set's own; "
-                                    "required for utility on a CSV)")
+    add_config_options(p, EvalConfig, EVALUATE_FIELDS, types={"seeds": seeds, "n_rows": integer(0, MAX_EVAL_ROWS)},
+                       flags={"n_rows": "--rows"})
     p.add_argument("--out", help="JSON file for the evaluation record")
     add_overwrite(p)
     p = command("score", cmd_score, "score every layer of a saved model with importance signals")
@@ -268,29 +226,19 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--rows",
         type=integer(1, MAX_CALIBRATION_ROWS),
-        default=256,
+        default=DEFAULT_CALIBRATION_ROWS,
         help=f"calibration rows from the training split, at most {MAX_CALIBRATION_ROWS:,} (default: %(default)s)",
     )
     p.add_argument(
         "--batch-size",
         type=integer(1, 4096),
-        default=64,
+        default=DEFAULT_CALIBRATION_BATCH,
         help="calibration rows per pass, at most 4096 (default: %(default)s)",
     )
     p.add_argument("--seed", type=seed, default=0, help="seed of the row sample and projections (default: %(default)s)")
     p.add_argument("--out", help="write the score table to this .csv or .json file")
     add_overwrite(p)
     p = command("run", cmd_run, "the main job: train (or reuse) a teacher, prune half its layers, distill, compare")
-    p.add_argument("--data", default=DEFAULT_DATASET, help="bundled data set name or CSV path (default: %(default)s)")
-    p.add_argument("--preset", default="default", help=preset_help(distillation=True))
-    p.add_argument("--seed", type=seed, default=0, help="training seed (default: %(default)s)")
-    p.add_argument("--out", help="run folder (default: runs/PRESET)")
-    p.add_argument("--remove", default="50%", help="layers to remove: a count or a percentage (default: 50%%)")
-    p.add_argument("--retrain", action="store_true", help="train a new teacher even if the run folder has one")
-    p.add_argument("--metrics", default="default",
-                   help="metrics teacher and student are evaluated with, comma-separated, `default` (fast) or `all`; "
-                        "`fuseprune metrics` lists them (default: %(default)s)")
-    p.add_argument("--target", help="column the utility metric predicts (default: the bundled data set's own; "
-                                    "required for utility on a CSV)")
+    add_config_options(p, RunConfig, RUN_FIELDS, types={"seed": seed}, helps={"preset": preset_help(distillation=True)})
     add_overwrite(p)
     add_table_options(p)

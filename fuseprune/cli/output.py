@@ -155,22 +155,15 @@ def preset_help(distillation: bool = False) -> str:
 
     presets = [PRESETS.get(name) for name in PRESETS.names()]
     lines = [p.describe() + (f"; distils {p.distillation.describe()}" if distillation else "") for p in presets]
-    return "model size and its recipes (default: %(default)s). " + ". ".join(lines)
+    return "model size and its recipes. " + ". ".join(lines)
 
 
-def recipe_help(name: str, recipe: str = "training", text: str | None = None) -> str:
-    """Help of an option whose default comes from the preset's ``recipe`` (training or distillation).
-
-    ``text`` says what the option is; by default the help of the LoopConfig field ``name``.
-    """
-    from dataclasses import fields
-
-    from fuseprune.config import LoopConfig
+def recipe_default(name: str, recipe: str = "training") -> str:
+    """What an option defaults to when its value comes from the preset's ``recipe`` (training or distillation)."""
     from fuseprune.presets import PRESETS
 
-    text = text or next(f.metadata["help"] for f in fields(LoopConfig) if f.name == name)
     values = ", ".join(f"{p} {getattr(getattr(PRESETS.get(p), recipe), name):g}" for p in PRESETS.names())
-    return f"{text} (default: the preset's {recipe} recipe: {values})"
+    return f"the preset's {recipe} recipe: {values}"
 
 
 def add_no_verify(parser: argparse.ArgumentParser) -> None:

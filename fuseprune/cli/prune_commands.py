@@ -7,6 +7,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from fuseprune.app_config import DEFAULT_CALIBRATION_ROWS
+from fuseprune.cli.config_options import add_config_options, values_from_args
 from fuseprune.cli.output import (
     LOOP_TYPES,
     MAX_CALIBRATION_ROWS,
@@ -18,12 +20,15 @@ from fuseprune.cli.output import (
     emit,
     integer,
     load_model,
-    names,
     number,
-    recipe_help,
+    recipe_default,
     seed,
     table_of,
 )
+from fuseprune.config import DistillConfig, PlanConfig
+
+#: PlanConfig fields the plan command exposes (``--field-name``), in the order of its help.
+PLAN_FIELDS = ("remove", "max_params", "mode", "protect", "seed")
 
 
 def cmd_plan(args: argparse.Namespace) -> None:
@@ -36,10 +41,8 @@ def cmd_plan(args: argparse.Namespace) -> None:
     strategy = _strategy(args)
     bundle = load_model(args.model_dir, args)
     train, _ = split_of(bundle, table_of(bundle, args))
-    plan = make_tabular_plan(
-        bundle, train, strategy, remove=args.remove, max_params=args.max_params, mode=args.mode,
-        protect=tuple(names(args.protect or "")), seed=args.seed, n_rows=args.rows, progress=RichProgress(),
-    )
+    plan = make_tabular_plan(bundle, train, strategy, **values_from_args(PlanConfig, args, PLAN_FIELDS),
+                             n_rows=args.rows, progress=RichProgress())
     plan.save(args.out, overwrite=args.overwrite)
     emit(args, plan.to_dict(), lambda: render_plan(plan, args.out))
 
@@ -115,7 +118,6 @@ def cmd_prune(args: argparse.Namespace) -> None:
 def cmd_distill(args: argparse.Namespace) -> None:
     """Heal a pruned student by distillation from its teacher."""
     from fuseprune.cli.output import table
-    from fuseprune.distill import DistillConfig
     from fuseprune.distill.lineage import teacher_layer_map
     from fuseprune.outputs import CHECKPOINT, MODEL, check_folder
     from fuseprune.presets import preset_of
@@ -127,7 +129,7 @@ def cmd_distill(args: argparse.Namespace) -> None:
     if args.checkpoint is not None:
         check_folder(args.checkpoint, CHECKPOINT, args.overwrite, option="--checkpoint")
     student, teacher = load_model(args.student_dir, args), load_model(args.teacher, args)
-    overrides = {name: getattr(args, name) for name in (*_DISTILL_OPTIONS, *_RECIPE_OPTIONS)}
+    overrides = values_from_args(DistillConfig, args, (*_DISTILL_OPTIONS, *_RECIPE_OPTIONS))
     recipe = preset_of(teacher.model.config, teacher.info.get("preset")).distillation
     config = DistillConfig.from_recipe(recipe, **overrides)
     layer_map = teacher_layer_map(student.info, teacher.model) if config.hidden_weight > 0 else None
@@ -150,8 +152,6 @@ _DISTILL_TYPES: dict[str, Callable[[str], Any]] = {"hidden_loss": str, "seed": s
 #: Settings whose defaults come from the distillation recipe of the teacher's preset.
 _RECIPE_OPTIONS = ("alpha", "temperature", "max_epochs", "max_minutes", "batch_size", "learning_rate", "weight_decay",
                    "warmup_fraction", "patience")
-_LOSS_HELP = {"alpha": "weight of the KL term; 1 - alpha weighs the data cross-entropy",
-              "temperature": "softmax temperature T of teacher and student for the KL"}
 
 
 def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
@@ -165,25 +165,17 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
         help="a signal, random, ablation or a registered strategy (default: %(default)s)",
     )
     target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("--remove", help="layers to remove: a count (3) or a percentage (50%%)")
-    target.add_argument(
-        "--max-params", type=integer(1, 10**12), help="remove layers until at most this many parameters remain"
-    )
-    p.add_argument(
-        "--mode", default="one-shot", help="one-shot (rank once) or iterative (remove one, re-score, repeat)"
-    )
-    p.add_argument("--protect", help="comma-separated layers never to remove: first, last or indices (e.g. 2,last)")
+    add_config_options(target, PlanConfig, PLAN_FIELDS[:2], types={"max_params": integer(1, 10**12)})
+    add_config_options(p, PlanConfig, PLAN_FIELDS[2:4])
     p.add_argument("--data", help="data set name or CSV for calibration rows (default: the one the model records)")
     add_table_options(p)
     p.add_argument(
         "--rows",
         type=integer(1, MAX_CALIBRATION_ROWS),
-        default=256,
+        default=DEFAULT_CALIBRATION_ROWS,
         help=f"calibration rows from the training split, at most {MAX_CALIBRATION_ROWS:,} (default: %(default)s)",
     )
-    p.add_argument(
-        "--seed", type=seed, default=0, help="seed of scoring and of the random strategy (default: %(default)s)"
-    )
+    add_config_options(p, PlanConfig, PLAN_FIELDS[4:], types={"seed": seed})
     p.add_argument("--bank", help="bank CSV of a strategy fitted on one (default: the shipped bank)")
     p.add_argument(
         "--exclude-bank-dataset",
@@ -211,10 +203,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--out", required=True, help="model folder to write")
     p.add_argument("--checkpoint", help="folder for resumable checkpoints (resumed if present)")
     add_overwrite(p, "--out and --checkpoint folders")
-    for name in _DISTILL_OPTIONS:
-        p.add_argument(f"--{name.replace('_', '-')}", type=_DISTILL_TYPES.get(name, number(-math.inf)),
-                       help=f"see DistillConfig.{name}")
-    for name in _RECIPE_OPTIONS:
-        text = recipe_help(name, "distillation", _LOSS_HELP.get(name))
-        p.add_argument(f"--{name.replace('_', '-')}", type=_DISTILL_TYPES.get(name, number(-math.inf)),
-                       help=f"{text}; the teacher's preset")
+    options = (*_DISTILL_OPTIONS, *_RECIPE_OPTIONS)
+    types = {name: _DISTILL_TYPES.get(name, number(-math.inf)) for name in options}
+    add_config_options(p, DistillConfig, options, types=types,
+                       unset={name: recipe_default(name, "distillation") for name in _RECIPE_OPTIONS})

@@ -17,6 +17,7 @@ from fuseprune.cli.output import (
     seed,
     table,
 )
+from fuseprune.config import DEFAULT_HOLDOUT
 
 
 def cmd_import_rtf(args: argparse.Namespace) -> None:
@@ -73,7 +74,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--data", help="the table it was trained on (CSV or bundled name), recorded with how it was read "
                                   "for evaluate, score, plan and distill; every row must fit the model's vocabulary")
     add_table_options(p)
-    p.add_argument("--holdout", type=number(0.0, 1.0, low_open=True), default=0.2,
+    p.add_argument("--holdout", type=number(0.0, 1.0, low_open=True), default=DEFAULT_HOLDOUT,
                    help="fraction of --data held out for evaluation, above 0 and at most 1 (default: %(default)s)")
     p.add_argument("--split-seed", type=seed, default=0, help="seed of that split (default: %(default)s)")
     p = command("export-rtf", cmd_export_rtf, "write a model folder as a REaLTabFormer folder (load_from_dir loads it)")

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from fuseprune.config import DEFAULT_DATASET as DEFAULT_DATASET
 from fuseprune.registry import Registry
-
-DEFAULT_DATASET = "breast-cancer-wisconsin"
 
 
 @dataclass(frozen=True)

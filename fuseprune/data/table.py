@@ -13,12 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fuseprune.config import DEFAULT_HOLDOUT as DEFAULT_HOLDOUT
 from fuseprune.data.catalog import DATASETS
 from fuseprune.data.columns import apply_column_types, check_identifiers, infer_column_kinds
 from fuseprune.data.csvfile import read_csv
 from fuseprune.errors import DataError, UnknownNameError
-
-DEFAULT_HOLDOUT = 0.2
 
 
 @dataclass(frozen=True)

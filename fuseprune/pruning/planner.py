@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from torch import nn
 
-from fuseprune.config import ConfigMixin, check_seed
+from fuseprune.config import PlanConfig as PlanConfig
 from fuseprune.errors import ConfigError, DataError
 from fuseprune.models.adapters import get_adapter
 from fuseprune.progress import Progress
@@ -29,43 +29,11 @@ from fuseprune.pruning.plan import PrunePlan
 from fuseprune.pruning.registry import get_strategy
 from fuseprune.pruning.removal import removal_path
 from fuseprune.pruning.strategies import RankContext, Ranking, Strategy
-from fuseprune.pruning.targets import Selection, Target, protected_layers
+from fuseprune.pruning.targets import Selection, protected_layers
 from fuseprune.registry import Registry
 from fuseprune.scoring import LossFn
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PlanConfig(ConfigMixin):
-    """Options of :func:`make_plan` (everything but the model, the data and the strategy)."""
-
-    remove: int | float | str | None = field(
-        default=None, metadata={"help": 'Layers to remove: a count (3) or a percentage of the layers ("50%").'}
-    )
-    max_params: int | None = field(
-        default=None,
-        metadata={"help": "Parameter budget: remove the lowest-ranked layers until at most this many are left."},
-    )
-    mode: str = field(
-        default="one-shot",
-        metadata={"help": "one-shot: rank once; iterative: remove one layer, re-rank the smaller model, repeat."},
-    )
-    protect: tuple[str | int, ...] = field(
-        default=(), metadata={"help": "Layers never removed: 'first', 'last' and/or layer indices."}
-    )
-    seed: int = field(default=0, metadata={"help": "Seed of the scoring and of the random strategy."})
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "protect", _as_tuple(self.protect))
-        MODES.get(self.mode)
-        Target.parse(self.remove, self.max_params)
-        check_seed("seed", self.seed)
-
-    @property
-    def target(self) -> Target:
-        """The parsed removal target."""
-        return Target.parse(self.remove, self.max_params)
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from fuseprune.config import ConfigMixin, check_range
+from fuseprune.app_config import DEFAULT_BANK_DATASETS as DEFAULT_BANK_DATASETS
+from fuseprune.app_config import BankConfig as BankConfig
 from fuseprune.data import load_table
 from fuseprune.errors import DataError
 from fuseprune.fusion.bank import FusionBank, state_rows
@@ -43,38 +43,6 @@ from fuseprune.tabular.scoring import calibration_batches, score_tabular
 from fuseprune.tabular.train import TrainConfig, split_of
 
 log = logging.getLogger(__name__)
-
-#: Every bundled set but breast-cancer-diagnostic, whose 30 real-valued columns make
-#: 161-token rows: its teacher alone takes longer to train than all the others.
-DEFAULT_BANK_DATASETS = (
-    "birthwt", "breast-cancer-wisconsin", "credit", "diabetes", "health-insurance", "iris", "pima", "titanic", "wine",
-)
-
-
-@dataclass(frozen=True)
-class BankConfig(ConfigMixin):
-    """What goes into a fusion bank."""
-
-    datasets: tuple[str, ...] = field(
-        default=DEFAULT_BANK_DATASETS, metadata={"help": "bundled data sets (or CSV paths)"}
-    )
-    seeds: tuple[int, ...] = field(default=(0, 1), metadata={"help": "teacher seeds per data set"})
-    preset: str = field(default="default", metadata={"help": "teacher model size"})
-    calibration_rows: int = field(default=256, metadata={"help": "training rows the signals are computed on"})
-    teachers: str = field(default="runs/teachers", metadata={"help": "folder of the teacher cache"})
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "datasets", tuple(self.datasets))
-        object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
-        if not self.datasets or not self.seeds:
-            raise DataError("a bank needs at least one data set and one seed.")
-        check_range("calibration_rows", self.calibration_rows, 1, float("inf"))
-
-    def provenance(self) -> dict[str, object]:
-        """What the bank header records (the teacher cache location is not part of it)."""
-        return {"preset": self.preset, "datasets": list(self.datasets), "seeds": list(self.seeds),
-                "calibration_rows": self.calibration_rows, "target": "increase in holdout NLL per token"}
-
 
 def build_bank(config: BankConfig, out: str | Path, progress: Progress | None = None,
                overwrite: bool = False) -> FusionBank:

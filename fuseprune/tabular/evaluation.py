@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from fuseprune.config import ConfigMixin, check_range, check_seed
+from fuseprune.app_config import DEFAULT_SCORING_ROWS as DEFAULT_SCORING_ROWS
+from fuseprune.app_config import MAX_EVAL_ROWS as MAX_EVAL_ROWS
+from fuseprune.app_config import MAX_SCORING_ROWS as MAX_SCORING_ROWS
+from fuseprune.app_config import EvalConfig as EvalConfig
 from fuseprune.data.catalog import target_of
-from fuseprune.errors import ConfigError
 from fuseprune.evaluation.display import record_rows
-from fuseprune.evaluation.metric import RealRows, resolve_metrics
+from fuseprune.evaluation.metric import RealRows
 from fuseprune.evaluation.suite import FigureResult, score_samples, select_metrics
 from fuseprune.files import directory_bytes
 from fuseprune.jsonsafe import nan_to_none
@@ -35,60 +37,6 @@ if TYPE_CHECKING:
     from rich.console import JustifyMethod
 
 log = logging.getLogger(__name__)
-#: Rows sampled per seed for scoring when not asked: the training split's size, at most this many.
-DEFAULT_SCORING_ROWS = 2000
-#: The most rows sampled per seed for scoring, whatever is asked (`evaluate --rows`, `EvalConfig.n_rows`).
-MAX_SCORING_ROWS = 20_000
-
-
-#: Most rows sampled per seed (and per timed run) by an evaluation.
-MAX_EVAL_ROWS = 100_000
-
-
-@dataclass(frozen=True)
-class EvalConfig(ConfigMixin):
-    """How a model is evaluated."""
-
-    seeds: tuple[int, ...] = field(default=(0, 1, 2), metadata={"help": "sampling seeds; each figure is their mean"})
-    n_rows: int = field(
-        default=0,
-        metadata={
-            "help": "rows sampled per seed for scoring (0 = as many as the training "
-            f"split, at most {DEFAULT_SCORING_ROWS}; never more than {MAX_SCORING_ROWS})"
-        },
-    )
-    speed_rows: int = field(default=1024, metadata={"help": "rows sampled per timed speed run"})
-    speed_repeats: int = field(default=5, metadata={"help": "timed speed runs; rows/s is their median"})
-    batch_size: int = field(
-        default=0, metadata={"help": "rows sampled at once (0 = the fastest for the model's width)"}
-    )
-    ceiling: bool = field(default=True, metadata={
-        "help": "also score real rows in the generator's place (the reference)"})
-    metrics: tuple[str, ...] = field(default=("default",), metadata={"help": "metrics: names, `default` or `all`"})
-    target: str = field(default="", metadata={"help": "column utility predicts (empty = the data set's own, if any)"})
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "seeds", tuple(self.seeds))  # a JSON list comes back as the same config
-        if not self.seeds:
-            raise ConfigError("`seeds` must name at least one seed; got none.")
-        for seed in self.seeds:
-            check_seed("seeds", seed)
-        check_range("n_rows", self.n_rows, 0, MAX_EVAL_ROWS)
-        check_range("speed_rows", self.speed_rows, 1, MAX_EVAL_ROWS)
-        check_range("speed_repeats", self.speed_repeats, 1, 1000)
-        check_range("batch_size", self.batch_size, 0, float("inf"))
-        object.__setattr__(self, "metrics", tuple(self.metrics))
-        resolve_metrics(self.metrics)
-
-    def scoring_rows(self, train_rows: int) -> int:
-        """Rows sampled per seed for scoring: ``n_rows`` (or the training split's size), capped; a cap is logged."""
-        wanted = self.n_rows or min(train_rows, DEFAULT_SCORING_ROWS)
-        if wanted > MAX_SCORING_ROWS:
-            log.warning("scoring %d sampled rows per seed, not %d: SDMetrics' cost grows with the rows and its "
-                        "scores settle long before; sample more with `fuseprune sample`", MAX_SCORING_ROWS, wanted)
-        return min(wanted, MAX_SCORING_ROWS)
-
-
 @dataclass(frozen=True)
 class EvaluationRecord:
     """Everything measured about one model on one holdout split.

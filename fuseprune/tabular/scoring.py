@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import pandas as pd
 import torch
 
+from fuseprune.app_config import DEFAULT_CALIBRATION_BATCH as DEFAULT_CALIBRATION_BATCH
+from fuseprune.app_config import DEFAULT_CALIBRATION_ROWS as DEFAULT_CALIBRATION_ROWS
 from fuseprune.config import check_range
 from fuseprune.errors import DataError
 from fuseprune.progress import Progress
@@ -14,9 +16,6 @@ from fuseprune.scoring import ScoreTable, score_layers
 from fuseprune.tabular.interface import Codec
 from fuseprune.tabular.loss import tabular_loss_fn
 from fuseprune.tabular.model import TabularGPT
-
-DEFAULT_CALIBRATION_ROWS = 256
-DEFAULT_CALIBRATION_BATCH = 64
 
 
 def calibration_batches(

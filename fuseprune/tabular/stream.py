@@ -13,13 +13,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from fuseprune.config import ConfigMixin, check_range
-from fuseprune.errors import ConfigError
+from fuseprune.app_config import CHUNK_ROWS as CHUNK_ROWS
+from fuseprune.app_config import ScaleConfig as ScaleConfig
 from fuseprune.outputs import SAMPLES, check_file
 from fuseprune.progress import Progress, or_null
 from fuseprune.tabular.model import TabularGPT
@@ -27,38 +27,8 @@ from fuseprune.tabular.runners import RUNNERS, Chunk, ModelSource
 from fuseprune.tabular.writers import RowWriter, file_format
 
 log = logging.getLogger(__name__)
-#: Rows per chunk: the unit of work handed to a worker and written at once.
-CHUNK_ROWS = 2048
 #: Rows kept in memory to show after sampling.
 PREVIEW_ROWS = 10
-
-
-@dataclass(frozen=True)
-class ScaleConfig(ConfigMixin):
-    """How many rows to sample and who samples them."""
-
-    rows: int = field(default=100, metadata={"help": "rows to sample"})
-    seed: int = field(default=0, metadata={"help": "sampling seed: row r of a seed is always the same row"})
-    temperature: float = field(default=1.0, metadata={"help": "softmax temperature"})
-    batch_size: int = field(
-        default=0, metadata={"help": "rows decoded at once (0 = the fastest for the model's width)"}
-    )
-    jobs: int = field(default=1, metadata={"help": "worker processes (or Ray tasks) sampling chunks at once"})
-    backend: str = field(default="local", metadata={"help": "where workers run: local (processes) or ray"})
-    ray_address: str | None = field(
-        default=None, metadata={"help": "an existing Ray cluster (host:port) for --backend ray"}
-    )
-    chunk_rows: int = field(default=CHUNK_ROWS, metadata={"help": "rows per chunk of work (does not change the rows)"})
-
-    def __post_init__(self) -> None:
-        check_range("rows", self.rows, 1, float("inf"))
-        check_range("temperature", self.temperature, 0.0, float("inf"), low_open=True)
-        check_range("batch_size", self.batch_size, 0, float("inf"))
-        check_range("jobs", self.jobs, 1, 1024)
-        check_range("chunk_rows", self.chunk_rows, 1, float("inf"))
-        RUNNERS.get(self.backend)  # an unknown backend is refused here, listing the known ones
-        if self.ray_address and self.backend != "ray":
-            raise ConfigError("`ray_address` needs the ray backend (--backend ray).")
 
 
 @dataclass(frozen=True)

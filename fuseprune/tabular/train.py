@@ -9,60 +9,23 @@ by one generator seeded with the config's seed.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pandas as pd
 import torch
 
-from fuseprune.config import LoopConfig
+from fuseprune.app_config import TrainConfig as TrainConfig
 from fuseprune.data.table import DEFAULT_HOLDOUT, Table, split_frame
 from fuseprune.errors import DataError
 from fuseprune.progress import Progress
 from fuseprune.tabular.codec import TableCodec
 from fuseprune.tabular.interface import Codec
 from fuseprune.tabular.loss import masked_token_nll, mean_row_nll
-from fuseprune.tabular.model import PRESETS, TabularGPT, seeded_model
+from fuseprune.tabular.model import TabularGPT, seeded_model
 from fuseprune.training import LoopHistory, RunShuffle, TrainingLoop, optimizer_step
 
 log = logging.getLogger(__name__)
-
-
-_FROM_PRESET = " (default: the preset's recipe)"
-
-
-@dataclass(frozen=True)
-class TrainConfig(LoopConfig):
-    """How a TabularGPT is trained (the loop settings are :class:`~fuseprune.config.LoopConfig`'s).
-
-    Loop settings left as None are taken from the preset's training recipe
-    (:attr:`~fuseprune.presets.ModelPreset.training`), so ``TrainConfig(preset="seed")``
-    trains the 43M-parameter model the way that size needs; values given explicitly win.
-    After construction every field holds a concrete value.
-    """
-
-    preset: str = field(default="default", metadata={"help": "model size and training recipe: tiny, default or seed"})
-    max_epochs: int | None = field(
-        default=None, metadata={"help": "upper bound on passes over the training rows" + _FROM_PRESET}
-    )  # type: ignore[assignment]
-    batch_size: int | None = field(default=None, metadata={"help": "rows per optimisation step" + _FROM_PRESET})  # type: ignore[assignment]
-    learning_rate: float | None = field(default=None, metadata={"help": "peak AdamW learning rate" + _FROM_PRESET})  # type: ignore[assignment]
-    weight_decay: float | None = field(default=None, metadata={"help": "AdamW weight decay" + _FROM_PRESET})  # type: ignore[assignment]
-    warmup_fraction: float | None = field(
-        default=None, metadata={"help": "fraction of steps with linear warm-up" + _FROM_PRESET}
-    )  # type: ignore[assignment]
-    patience: int | None = field(
-        default=None, metadata={"help": "epochs without validation improvement before stopping" + _FROM_PRESET}
-    )  # type: ignore[assignment]
-    max_minutes: float | None = field(
-        default=None,
-        metadata={"help": "wall-clock budget in minutes, checked after every step, 0 = none" + _FROM_PRESET},
-    )  # type: ignore[assignment]
-    seed: int = field(default=0, metadata={"help": "seed of initialisation, shuffling and the validation split"})
-
-    def __post_init__(self) -> None:
-        self._fill(PRESETS.get(self.preset).training)
-        super().__post_init__()
 
 
 @dataclass
