@@ -105,6 +105,26 @@ def test_plan_prune_distill_make_a_smaller_model_that_samples(capsys, tmp_path, 
     assert code == 0 and json.loads(out)["rows"] == 5
 
 
+def test_plan_with_the_baselines(capsys, tmp_path, tiny_model_dir):
+    """tail removes the last of the tiny model's two layers; exhaustive measures both and records its option."""
+    from fuseprune.pruning.baselines import DEFAULT_MAX_LAYERS
+
+    code, out, _ = run_cli(capsys, "plan", str(tiny_model_dir), "--strategy", "tail", "--remove", "1",
+                           "--out", str(tmp_path / "tail.json"), "--json")
+    assert code == 0 and json.loads(out)["removal_order"] == [1]
+    code, out, _ = run_cli(capsys, "plan", str(tiny_model_dir), "--strategy", "head", "--remove", "1",
+                           "--out", str(tmp_path / "head.json"), "--json")
+    assert code == 0 and json.loads(out)["removal_order"] == [0]
+    code, out, _ = run_cli(capsys, "plan", str(tiny_model_dir), "--strategy", "exhaustive", "--remove", "1",
+                           "--max-layers", "2", "--rows", "32", "--out", str(tmp_path / "best.json"), "--json")
+    plan = json.loads(out)
+    assert code == 0 and len(plan["removal_order"]) == 1
+    assert plan["strategy"]["parameters"]["strategy"] == {"max_layers": 2}
+    with pytest.raises(SystemExit):
+        main(["plan", "--help"])
+    assert f"(default: {DEFAULT_MAX_LAYERS};" in " ".join(capsys.readouterr().out.split())
+
+
 def test_plan_passes_the_bank_flags_to_a_strategy_that_takes_them(capsys, tmp_path, tiny_model_dir):
     from fuseprune.fusion import DEFAULT_BANK
 

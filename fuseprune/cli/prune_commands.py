@@ -27,6 +27,9 @@ from fuseprune.cli.output import (
 )
 from fuseprune.config import DistillConfig, PlanConfig
 
+#: Largest ``--max-layers`` the plan command takes (C(64, 32) subsets would never finish anyway).
+MAX_EXHAUSTIVE_LAYERS = 64
+
 #: PlanConfig fields the plan command exposes (``--field-name``), in the order of its help.
 PLAN_FIELDS = ("remove", "max_params", "mode", "protect", "seed")
 
@@ -51,6 +54,7 @@ def cmd_plan(args: argparse.Namespace) -> None:
 #: strategy whose options class has that option; given for another strategy, it is refused.
 STRATEGY_FLAGS = {
     "bank": "--bank", "exclude_datasets": "--exclude-bank-dataset", "allow_overlap": "--allow-bank-overlap",
+    "max_layers": "--max-layers",
 }
 
 
@@ -60,7 +64,7 @@ def _strategy(args: argparse.Namespace) -> Any:
     from fuseprune.pruning import get_strategy, strategy_options
 
     given = {"bank": args.bank, "exclude_datasets": tuple(args.exclude_bank_dataset or ()) or None,
-             "allow_overlap": args.allow_bank_overlap or None}
+             "allow_overlap": args.allow_bank_overlap or None, "max_layers": args.max_layers}
     given = {name: value for name, value in given.items() if value is not None}
     takes = strategy_options(args.strategy).names()  # an unknown strategy is refused with the known ones
     for name in given:
@@ -185,6 +189,11 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--allow-bank-overlap", action="store_true", help="rank a model even if its own rows are in the bank"
+    )
+    p.add_argument(
+        "--max-layers",
+        type=integer(1, MAX_EXHAUSTIVE_LAYERS),
+        help="largest layer count the exhaustive strategy searches (default: 12; every subset is evaluated)",
     )
     p.add_argument("--out", required=True, help="plan JSON file to write")
     add_overwrite(p)

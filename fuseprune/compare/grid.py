@@ -13,7 +13,7 @@ from fuseprune.app_config import Cell as Cell
 from fuseprune.app_config import GridConfig as GridConfig
 from fuseprune.data import DATASETS
 from fuseprune.errors import ConfigError, UnknownNameError
-from fuseprune.pruning.registry import list_strategies
+from fuseprune.pruning.registry import list_strategies, strategy_class
 
 
 def expand_metrics(names: tuple[str, ...], datasets: tuple[str, ...]) -> tuple[str, ...]:
@@ -31,13 +31,22 @@ def expand_metrics(names: tuple[str, ...], datasets: tuple[str, ...]) -> tuple[s
 
 
 def expand_strategies(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """``all`` becomes every strategy; other names are checked (the error lists the known ones)."""
+    """``all`` becomes every strategy a cell can follow; other names are checked (the error lists the known ones).
+
+    A cell removes one layer at a time down to one, so a strategy that ranks only for a
+    known number of layers to remove (``needs_count``, e.g. ``exhaustive``) is left out
+    of ``all`` and refused by name.
+    """
     known = list_strategies()
+    stepwise = [name for name in known if not strategy_class(name).needs_count]
     chosen: list[str] = []
     for name in names:
-        for strategy in known if name == "all" else [name]:
+        for strategy in stepwise if name == "all" else [name]:
             if strategy not in known:
-                raise UnknownNameError(f"unknown strategy {strategy!r}; known: all, {', '.join(known)}.")
+                raise UnknownNameError(f"unknown strategy {strategy!r}; known: all, {', '.join(stepwise)}.")
+            if strategy not in stepwise:
+                raise ConfigError(f"strategy {strategy!r} ranks only for a given number of layers to remove, but a "
+                                  "comparison removes one layer at a time to the end; leave it out.")
             if strategy not in chosen:
                 chosen.append(strategy)
     if not chosen:

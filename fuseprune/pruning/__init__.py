@@ -17,6 +17,8 @@ A TabularGPT is planned from table rows and pruned with
 
 from __future__ import annotations
 
+# Importing baselines registers the built-in strategies tail, head and exhaustive.
+from fuseprune.pruning import baselines  # noqa: F401
 from fuseprune.pruning.fingerprint import ModelFingerprint, fingerprint_model
 from fuseprune.pruning.plan import PLAN_MODES, SCHEMA_PATH, SCHEMA_VERSION, PrunePlan
 from fuseprune.pruning.planner import (

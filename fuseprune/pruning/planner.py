@@ -113,7 +113,8 @@ def make_plan_from_config(
     selection = Selection(config.target, protected, layer_params, total)
     selection.check()
     fingerprint = fingerprint_model(model, layers)
-    context = RankContext(seed=config.seed, loss_fn=loss_fn, layers=adapter.layer_path, progress=progress)
+    context = RankContext(seed=config.seed, loss_fn=loss_fn, layers=adapter.layer_path, progress=progress,
+                          remove=config.target.layer_count(adapter.num_layers), protected=protected)
     logger.info("planning with %s (%s) on %d layers", chosen.name, config.mode, adapter.num_layers)
     outcome = MODES.get(config.mode)(model, batches, chosen, selection, context)
     parameters = {key: value for key, value in config.to_dict().items() if key != "mode"}
@@ -157,7 +158,9 @@ def iterative(
         raise ConfigError("`batches` is a one-shot iterator but iterative mode scores several times; pass a list.")
 
     def rank(work: nn.Module, removed: tuple[int, ...], kept: tuple[int, ...]) -> Ranking:
-        step = replace(context, removed_fraction=len(removed) / selection.num_layers)
+        left = None if context.remove is None else context.remove - len(removed)
+        protected = frozenset(p for p, layer in enumerate(kept) if layer in selection.protected)
+        step = replace(context, removed_fraction=len(removed) / selection.num_layers, remove=left, protected=protected)
         return _rank(strategy, work, batches, step, len(kept))
 
     first: Ranking | None = None

@@ -49,12 +49,29 @@ def register_strategy(name: str) -> Callable[[StrategyT], StrategyT]:
 
     def decorator(cls: StrategyT) -> StrategyT:
         load_plugins()
-        _check_strategy_class(cls, name)
-        STRATEGIES.add(name, cls)
-        cls.name = name
-        return cls
+        return _add(cls, name)
 
     return decorator
+
+
+def register_builtin(name: str) -> Callable[[StrategyT], StrategyT]:
+    """:func:`register_strategy` for fuseprune's own strategies, registered while :mod:`fuseprune.pruning` loads.
+
+    It does not load the plugins first (they import fuseprune.pruning); a plugin of the same name is
+    left out with a warning when they load.
+    """
+
+    def decorator(cls: StrategyT) -> StrategyT:
+        return _add(cls, name)
+
+    return decorator
+
+
+def _add(cls: StrategyT, name: str) -> StrategyT:
+    _check_strategy_class(cls, name)
+    STRATEGIES.add(name, cls)
+    cls.name = name
+    return cls
 
 
 def _check_strategy_class(cls: Any, name: str) -> None:

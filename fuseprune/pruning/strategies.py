@@ -55,6 +55,10 @@ class RankContext:
         progress: Optional progress reporter, passed on to the scoring.
         removed_fraction: Fraction of the original layers already removed (iterative
             plans update it after each removal; fusion uses it as a feature).
+        remove: How many layers the plan still removes from the model as given, when
+            :func:`make_plan` knows (a layer count or percentage); None for a parameter
+            budget or a one-layer-at-a-time path (comparisons, the fusion bank).
+        protected: Positions in the model as given that the plan never removes.
     """
 
     seed: int = 0
@@ -62,6 +66,8 @@ class RankContext:
     layers: str | None = None
     progress: Progress | None = None
     removed_fraction: float = 0.0
+    remove: int | None = None
+    protected: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -123,10 +129,14 @@ class Strategy(ABC):
         description: One line saying how the strategy ranks.
         options_class: The :class:`StrategyOptions` subclass of its options.
         options: The options this instance was built with (recorded in the plan).
+        needs_count: Whether it ranks only for a known number of layers to remove
+            (``RankContext.remove``); such a strategy cannot follow a one-layer-at-a-time
+            path, so comparisons leave it out.
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    needs_count: ClassVar[bool] = False
     options_class: ClassVar[type[StrategyOptions]] = StrategyOptions
     options: StrategyOptions = StrategyOptions()
 

@@ -16,10 +16,12 @@ def grid(**changes):
     return GridConfig(**{"datasets": ("iris",), "strategies": ("weight_norm",), "preset": "tiny", **changes})
 
 
-def test_all_means_every_strategy_once():
+def test_all_means_every_strategy_once_but_exhaustive():
+    """exhaustive needs a number of layers to remove; a cell removes one at a time to the end."""
     config = grid(strategies=("random", "all"))
-    assert config.strategies[0] == "random" and sorted(config.strategies) == list_strategies()
-    assert len(config.cells()) == len(list_strategies())
+    stepwise = [name for name in list_strategies() if name != "exhaustive"]
+    assert config.strategies[0] == "random" and sorted(config.strategies) == stepwise
+    assert len(config.cells()) == len(stepwise)
 
 
 def test_unknown_data_set_or_strategy_lists_the_known_ones():
