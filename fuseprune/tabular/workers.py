@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import pickle
 import queue
 import signal
 import threading
@@ -123,9 +122,12 @@ def _work(parent: int, folder: str, threads: int, settings: dict[str, Any], task
 
 
 def _portable(exc: Exception) -> Exception:
-    """``exc`` if it survives pickling (fuseprune's errors do), else a FusepruneError naming it."""
-    try:
-        pickle.loads(pickle.dumps(exc))
+    """``exc`` if the parent can rebuild it from plain arguments, else a FusepruneError naming it.
+
+    fuseprune's and Python's own errors with plain arguments travel as they are; anything else is named in a
+    message (no object is unpickled to find out).
+    """
+    ours = isinstance(exc, FusepruneError) or type(exc).__module__ == "builtins"
+    if ours and all(isinstance(arg, (str, int, float, type(None))) for arg in exc.args):
         return exc
-    except Exception:  # noqa: BLE001
-        return FusepruneError(f"a sampling worker failed: {type(exc).__name__}: {exc}")
+    return FusepruneError(f"a sampling worker failed: {type(exc).__name__}: {exc}")
