@@ -17,13 +17,7 @@ import pandas as pd
 from transformers import GPT2LMHeadModel
 
 from fuseprune.progress import Progress
-from fuseprune.pruning import (
-    PlanConfig,
-    PrunePlan,
-    Strategy,
-    apply_plan,
-    make_plan_from_config,
-)
+from fuseprune.pruning import PrunePlan, Strategy, apply_plan, make_plan
 from fuseprune.tabular.loss import tabular_loss_fn
 from fuseprune.tabular.model import TabularGPT
 from fuseprune.tabular.scoring import (
@@ -54,10 +48,9 @@ def make_tabular_plan(
     a holdout split for ``ablation``. The plan records ``calibration_rows`` and
     ``batch_size`` in its parameters.
     """
-    config = PlanConfig(remove=remove, max_params=max_params, mode=mode, protect=_protect(protect), seed=seed)
     batches = calibration_batches(bundle.codec, frame, n_rows, batch_size, seed)
-    plan = make_plan_from_config(bundle.model, batches, strategy, config, loss_fn=tabular_loss_fn(bundle.codec),
-                                 progress=progress)
+    plan = make_plan(bundle.model, batches, strategy, remove=remove, max_params=max_params, mode=mode,
+                     protect=protect, seed=seed, loss_fn=tabular_loss_fn(bundle.codec), progress=progress)
     calibration = {"calibration_rows": min(n_rows, len(frame)), "batch_size": batch_size}
     return replace(plan, parameters={**plan.parameters, **calibration})
 
@@ -77,7 +70,3 @@ def prune_tabular(bundle: TabularGPT, plan: PrunePlan) -> TabularGPT:
     info["pruning"] = summary
     return TabularGPT(cast(GPT2LMHeadModel, model), bundle.codec, info)  # apply_plan returns the model it pruned
 
-
-def _protect(protect: str | Sequence[str | int]) -> tuple[str | int, ...]:
-    """``protect`` as a tuple (:class:`PlanConfig` parses digit strings)."""
-    return (protect,) if isinstance(protect, str) else tuple(protect)
