@@ -172,11 +172,10 @@ def cmd_run(args: argparse.Namespace) -> None:
     from fuseprune.outputs import RUN, check_folder
     from fuseprune.pipeline import run_main
 
-    args.out = args.out or f"runs/{args.preset}"
-    check_folder(args.out, RUN, args.overwrite, option="--out")
     read = read_options(args)
     config = config_from_args(RunConfig, args, RUN_FIELDS, delimiter=read.delimiter or "",
                               drop_columns=read.drop_columns, column_types=dict(read.column_types))
+    check_folder(config.out, RUN, args.overwrite, option="--out")  # config.out defaults to runs/PRESET
     result = run_main(config, progress=RichProgress(), overwrite=args.overwrite)
     emit(args, {**result.to_dict(), "config": asdict(config)}, lambda: result)
     if not args.json:
