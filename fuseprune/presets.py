@@ -91,6 +91,7 @@ PRESETS: Registry[ModelPreset] = Registry("model preset")
 for _preset in (
     ModelPreset("tiny", 2, 2, 32, 0.0, "for tests: trains in seconds"),
     ModelPreset("default", 6, 4, 128, 0.1, "CPU-friendly: trains on the default data in minutes on two cores"),
+    ModelPreset("deep", 12, 4, 64, 0.1, "twelve narrow layers: a CPU-cheap testbed where the choice of layers matters"),
     ModelPreset("seed", 6, 12, 768, 0.3, "the 43M-parameter baseline of the REaLTabFormer compression study",
                 SEED_TRAINING, SEED_DISTILLATION),
 ):

@@ -81,10 +81,10 @@ def test_help_of_train_run_and_distill_shows_each_preset_recipe(capsys):
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert (
-        "peak AdamW learning rate (default: the preset's training recipe: default 0.001, seed 0.0001, tiny 0.001)"
+        "peak AdamW learning rate (default: the preset's training recipe: deep 0.001, default 0.001, seed 0.0001, tiny 0.001)"
         in text
     )
-    assert "seed 12, tiny 200" in text and "default 0, seed 15, tiny 0" in text
+    assert "seed 12, tiny 200" in text and "deep 0, default 0, seed 15, tiny 0" in text
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     text = " ".join(capsys.readouterr().out.split())
@@ -94,7 +94,7 @@ def test_help_of_train_run_and_distill_shows_each_preset_recipe(capsys):
     with pytest.raises(SystemExit):
         main(["distill", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "(default: the preset's distillation recipe: default 0.5, seed 0.9, tiny 0.5)" in text
+    assert "(default: the preset's distillation recipe: deep 0.5, default 0.5, seed 0.9, tiny 0.5)" in text
 
 
 def test_train_command_records_the_recipe_with_the_values_given(capsys, tmp_path):
@@ -104,3 +104,10 @@ def test_train_command_records_the_recipe_with_the_values_given(capsys, tmp_path
     capsys.readouterr()
     recorded = json.loads((tmp_path / "m" / "fuseprune.json").read_text())["train_config"]
     assert loop_fields(recorded) == {**SMALL_TRAINING, "max_epochs": 1, "learning_rate": 0.004}
+
+
+def test_deep_preset_is_twelve_narrow_layers_trained_like_the_small_models():
+    deep = PRESETS.get("deep")
+    assert (deep.n_layer, deep.n_head, deep.n_embd) == (12, 4, 64)
+    assert loop_fields(TrainConfig(preset="deep")) == SMALL_TRAINING
+    assert preset_of(GPT2Config(n_embd=64, n_head=4)).name == "deep"  # e.g. a pruned deep student

