@@ -13,23 +13,19 @@ layers stay), so ``tail`` with ``--protect last`` removes the last unprotected o
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
 from torch import nn
 
-from fuseprune.errors import ConfigError, DataError
-from fuseprune.models.adapters import LayerAdapter, get_adapter
-from fuseprune.progress import Progress, or_null
+from fuseprune.errors import ConfigError
+from fuseprune.models.adapters import get_adapter
 from fuseprune.pruning.registry import register_builtin
 from fuseprune.pruning.strategies import RankContext, Ranking, Strategy, StrategyOptions
+from fuseprune.pruning.subsets import subset_losses, subsets_of
 from fuseprune.scoring import LossFn
-from fuseprune.scoring.batches import count_batches, iter_batches, prepare_batch, summed_loss
-from fuseprune.scoring.trace import eval_mode
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +105,10 @@ class ExhaustiveStrategy(Strategy):
         adapter = get_adapter(model, context.layers)
         eligible = [layer for layer in range(adapter.num_layers) if layer not in context.protected]
         k = self._check(adapter.num_layers, context.remove, len(eligible), context.loss_fn)
-        subsets = list(itertools.combinations(eligible, k))
-        losses = _subset_losses(adapter, batches, subsets, context.loss_fn, context.progress)
+        subsets = subsets_of(adapter.num_layers, [k], context.protected)
+        measured = subset_losses(model, batches, subsets, loss_fn=context.loss_fn, layers=context.layers,
+                                 progress=context.progress)
+        losses = [measured[subset] for subset in subsets]
         best = subsets[min(range(len(subsets)), key=losses.__getitem__)]
         log.info("exhaustive: of %d subsets of %d layers, removing %s gives the lowest mean loss %.6g",
                  len(subsets), k, list(best), min(losses))
@@ -153,36 +151,3 @@ def _keep_scores(
     rest = [layer for layer in sums if layer not in best]
     protected = [layer for layer in range(num_layers) if layer not in sums]
     return _ordered_keep([*in_order(best), *in_order(rest), *protected], num_layers)
-
-
-def _subset_losses(
-    adapter: LayerAdapter,
-    batches: Iterable[Mapping[str, Any]],
-    subsets: Sequence[tuple[int, ...]],
-    loss_fn: LossFn | None,
-    progress: Progress | None,
-) -> list[float]:
-    """Return the mean loss over the batches' target tokens with each subset's layers skipped."""
-    progress = or_null(progress)
-    n = count_batches(batches)
-    progress.start(f"Evaluating {len(subsets)} layer subsets", None if n is None else n * len(subsets))
-    totals = [0.0] * len(subsets)
-    n_batches = n_targets = 0
-    try:
-        with eval_mode(adapter.model), torch.no_grad():
-            for index, raw in enumerate(iter_batches(batches)):
-                batch = prepare_batch(raw, adapter.device, adapter.objective, index)
-                n_batches += 1
-                n_targets += batch.n_targets
-                for position, subset in enumerate(subsets):
-                    if batch.n_targets:
-                        with adapter.skip_layers(subset):
-                            totals[position] += float(summed_loss(adapter.logits(batch.inputs), batch, loss_fn))
-                    progress.advance()
-    finally:
-        progress.stop()
-    if n_batches == 0:
-        raise DataError("`batches` must contain at least one batch; got none.")
-    if n_targets == 0:
-        raise DataError("calibration batches must contain at least one token with a loss target; got none.")
-    return [total / n_targets for total in totals]
