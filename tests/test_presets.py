@@ -81,7 +81,8 @@ def test_help_of_train_run_and_distill_shows_each_preset_recipe(capsys):
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert (
-        "peak AdamW learning rate (default: the preset's training recipe: deep 0.001, default 0.001, seed 0.0001, tiny 0.001)"
+        "peak AdamW learning rate (default: the preset's training recipe: "
+        "deep 0.001, default 0.001, seed 0.0001, tiny 0.001)"
         in text
     )
     assert "seed 12, tiny 200" in text and "deep 0, default 0, seed 15, tiny 0" in text
