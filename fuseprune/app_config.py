@@ -211,8 +211,16 @@ class GridConfig(ConfigMixin):
     speed_rows: int = field(default=256, metadata={"help": "rows per timed sampling run, at most 100,000"})
     distill: bool = field(default=False, metadata={"help": "also measure every step after a short distillation"})
     distill_epochs: int = field(default=3, metadata={"help": "epochs of that distillation, at most 1000"})
+    distill_steps: str = field(default="all", metadata={
+        "help": "steps measured after distillation: all, or half (only with half the layers removed)"})
     bank: str = field(default="", metadata={
         "help": "bank for the strategies fitted on one, each without the cell's data set (default: the shipped one)"})
+    regret: bool = field(default=False, metadata={
+        "help": "measure every subset of layers on the holdout, so each step gets its regret among them"})
+    regret_rows: int = field(default=512, metadata={
+        "help": "holdout rows the subsets are measured on, at most 100,000"})
+    distill_subsets: int = field(default=16, metadata={
+        "help": "with --regret and --distill: random subsets of half the layers distilled as the reference"})
     metrics: tuple[str, ...] = field(default=(), metadata={
         "help": "evaluation metrics measured at every step besides SDMetrics quality: names, default or all "
                 "(`fuseprune metrics` lists them; default: none)"})
@@ -242,6 +250,10 @@ class GridConfig(ConfigMixin):
         check_range("calibration_rows", self.calibration_rows, 1, 100_000)
         check_range("speed_rows", self.speed_rows, 1, 100_000)
         check_range("distill_epochs", self.distill_epochs, 1, 1000)
+        check_range("regret_rows", self.regret_rows, 1, 100_000)
+        check_range("distill_subsets", self.distill_subsets, 1, 10_000)
+        if self.distill_steps not in ("all", "half"):
+            raise ConfigError(f"`distill_steps` must be all or half; got {self.distill_steps!r}.")
         object.__setattr__(self, "metrics", expand_metrics(self.metrics, self.datasets))
 
     def cells(self) -> list[Cell]:

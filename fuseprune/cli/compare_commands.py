@@ -25,7 +25,8 @@ from fuseprune.cli.output import (
 
 #: GridConfig fields the compare command exposes (``--field-name``), in the order of its help.
 GRID_FIELDS = ("datasets", "strategies", "seeds", "preset", "quality_seeds", "calibration_rows", "speed_rows",
-               "distill", "distill_epochs", "bank", "metrics")
+               "distill", "distill_epochs", "distill_steps", "bank", "metrics", "regret", "regret_rows",
+               "distill_subsets")
 
 
 class GridDisplay:
@@ -127,7 +128,8 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p = command("compare", cmd_compare, "compare pruning strategies: prune one layer at a time, measure every step")
     add_config_options(p, GridConfig, GRID_FIELDS, required=("datasets",), types={
         "seeds": seeds, "quality_seeds": seeds, "calibration_rows": integer(1, MAX_CALIBRATION_ROWS),
-        "speed_rows": integer(1, MAX_SPEED_ROWS), "distill_epochs": integer(1, 1000)})
+        "speed_rows": integer(1, MAX_SPEED_ROWS), "distill_epochs": integer(1, 1000),
+        "regret_rows": integer(1, 100_000), "distill_subsets": integer(1, 10_000)})
     p.add_argument("--out", required=True, help="results folder (resumed if it holds the same grid)")
     p.add_argument("--jobs", type=integer(1, 256), default=1, help="cells run at once, at most 256 (default: 1)")
     p.add_argument("--backend", default="local", help="local (worker processes) or ray (default: local)")

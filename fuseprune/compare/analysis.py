@@ -30,22 +30,30 @@ import numpy as np
 import pandas as pd
 
 from fuseprune.compare.stats import PairedComparison, paired_comparison
+from fuseprune.compare.subset_tables import Tables
 from fuseprune.errors import DataError
 from fuseprune.fusion.bank import spearman
 from fuseprune.pruning.registry import registered_strategies
+from fuseprune.pruning.subsets import regret_of
 from fuseprune.scoring import list_signals
 
 REFERENCE = "ablation"
+#: The oracles (they measure the loss of every candidate): shown for reference, never counted as winners.
+ORACLES = (REFERENCE, "exhaustive")
 #: measure -> True if higher is better.
 MEASURES = {"quality": True, "holdout_nll": False, "diagnostic": True}
+#: Columns of a ``--regret`` grid -> True if higher is better.
+REGRET = {"regret": False, "regret_percentile": False, "distilled_regret": False}
 
 
-def steps_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
+def steps_frame(records: Sequence[dict[str, Any]], tables: Tables | None = None) -> pd.DataFrame:
     """One row per step record: the cell, the step and the measures of the state.
 
     Figures of the grid's other metrics (``state["metrics"]``) become columns of
     their own, named by the figure; their references (measured at step 0) are
-    in :func:`references`.
+    in :func:`references`. With subset ``tables`` (a ``--regret`` grid) each row
+    also gets ``regret`` and ``regret_percentile`` among every subset of its size,
+    and ``distilled_regret`` where it was distilled (see :func:`regret_columns`).
     """
     if not records:
         raise DataError("the results store holds no finished steps yet; run `fuseprune compare` first.")
@@ -60,7 +68,39 @@ def steps_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
         for name, figure in state.get("metrics", {}).items():
             row[name] = np.nan if figure["mean"] is None else figure["mean"]
         rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    return regret_columns(frame, records, tables) if tables else frame
+
+
+def regret_columns(frame: pd.DataFrame, records: Sequence[dict[str, Any]], tables: Tables) -> pd.DataFrame:
+    """``frame`` with each step's regret among every subset of its size (NaN where no table covers it).
+
+    ``regret`` and ``regret_percentile`` read the ``holdout`` table (no healing; the
+    intact teacher has 0). ``distilled_regret`` reads the distilled students of the
+    ``distilled`` table together with every cell's distilled student of the same
+    teacher and step (the same recipe), so a choice is placed among all of them.
+    """
+    pools: dict[tuple[str, int, int], dict[tuple[int, ...], float]] = {}
+    for r in records:
+        nll = r["state"].get("distilled", {}).get("holdout_nll")
+        if nll is not None:
+            pool = pools.setdefault((r["dataset"], r["seed"], r["step"]), {})
+            pool[tuple(sorted(r["removed"]))] = float(nll)
+    for (dataset, seed), kinds in tables.items():
+        for subset, nll in kinds.get("distilled", {}).items():
+            pools.setdefault((dataset, seed, len(subset)), {})[subset] = nll
+    columns: dict[str, list[float]] = {"regret": [], "regret_percentile": [], "distilled_regret": []}
+    for r in records:
+        removed = tuple(sorted(r["removed"]))
+        holdout = tables.get((r["dataset"], r["seed"]), {}).get("holdout", {})
+        place = regret_of(holdout, removed) if removed in holdout else None
+        zero = not removed
+        columns["regret"].append(0.0 if zero else place.regret if place else np.nan)
+        columns["regret_percentile"].append(0.0 if zero else place.percentile if place else np.nan)
+        pool = pools.get((r["dataset"], r["seed"], r["step"]), {})
+        healed = removed in pool and "distilled" in r["state"] and len(pool) > 1
+        columns["distilled_regret"].append(regret_of(pool, removed).regret if healed else np.nan)
+    return frame.assign(**columns)
 
 
 def figure_goals(records: Sequence[dict[str, Any]]) -> dict[str, tuple[str, float | None]]:
@@ -94,7 +134,7 @@ def curves(frame: pd.DataFrame) -> pd.DataFrame:
 def best_quality(curve: pd.DataFrame, measure: str = "quality") -> pd.DataFrame:
     """Data set x strategy: the best seed-mean value after at least one layer is removed."""
     pruned = curve[curve["step"] >= 1]
-    best = "max" if MEASURES[measure.removeprefix("distilled_")] else "min"
+    best = "max" if {**MEASURES, **REGRET}[measure.removeprefix("distilled_")] else "min"
     return pruned.pivot_table(index="dataset", columns="strategy", values=measure, aggfunc=best)
 
 
@@ -130,7 +170,7 @@ def separated_winners(seed_table: pd.DataFrame, higher_is_better: bool) -> pd.Se
     Separated means a paired test over the seeds tells it apart from each other strategy (the oracle
     left out); data sets without such a strategy get None (a tie).
     """
-    contenders = seed_table.drop(columns=[REFERENCE], errors="ignore")
+    contenders = seed_table.drop(columns=list(ORACLES), errors="ignore")
     result: dict[Any, str | None] = {}
     for dataset, rows in contenders.groupby(level="dataset", sort=True):
         means = rows.mean().dropna()
@@ -146,7 +186,7 @@ def separated_winners(seed_table: pd.DataFrame, higher_is_better: bool) -> pd.Se
 
 def winner_counts(winners: pd.Series, strategies: Iterable[str]) -> pd.Series:
     """Data sets each strategy won (separated winners only; the oracle left out), most first."""
-    counts = pd.Series(0, index=[s for s in strategies if s != REFERENCE], dtype=int)
+    counts = pd.Series(0, index=[s for s in strategies if s not in ORACLES], dtype=int)
     for strategy in winners.dropna():
         counts[strategy] += 1
     return counts.sort_values(ascending=False, kind="stable")
@@ -249,4 +289,4 @@ def highlighted(curve: pd.DataFrame, dataset: str) -> list[str]:
     table = area_under(curve[curve["dataset"] == dataset])
     signals = [s for s in list_signals() if s in table.columns]
     best = [str(table.loc[dataset, signals].idxmax())] if signals else []
-    return [s for s in (*registered_strategies(), REFERENCE, "random", *best) if s in table.columns]
+    return [s for s in dict.fromkeys((*registered_strategies(), *ORACLES, "random", *best)) if s in table.columns]

@@ -23,7 +23,6 @@ again. Cells resume from their last finished step.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import logging
 import time
@@ -36,6 +35,7 @@ import torch
 
 from fuseprune.compare.grid import Cell, GridConfig
 from fuseprune.compare.store import ResultStore, cell_of
+from fuseprune.compare.subset_tables import distilled_student, measure_tables
 from fuseprune.data import load_table
 from fuseprune.progress import quiet_transformers
 from fuseprune.pruning.registry import applicable_options, get_strategy
@@ -82,7 +82,7 @@ def execute(task: Task) -> list[Record]:
     config = GridConfig.from_dict(task.config)
     teacher = _teacher(config, task.cell, task.teachers)
     if task.kind == "teacher":
-        return []
+        return _subset_tables(config, task, teacher)
     if task.store is not None:
         store = ResultStore(task.store)
         return run_cell(config, task.cell, teacher, store.records(), store.append)
@@ -93,6 +93,20 @@ def _teacher(config: GridConfig, cell: Cell, teachers: str) -> TabularGPT:
     folder = teacher_folder(teachers, cell.dataset, config.preset, cell.seed)
     bundle, _ = load_or_train(load_table(cell.dataset), TrainConfig(preset=config.preset, seed=cell.seed), folder)
     return bundle
+
+
+def _subset_tables(config: GridConfig, task: Task, teacher: TabularGPT) -> list[Record]:
+    """The teacher's subset tables the grid needs and the store lacks (appended there by a local worker)."""
+    if not config.regret:
+        return []
+    known = ResultStore(task.store).subset_lines() if task.store is not None else []
+    have = {line["kind"] for line in known if (line["dataset"], line["seed"]) == (task.cell.dataset, task.cell.seed)}
+    train, holdout = split_of(teacher, load_table(task.cell.dataset))
+    tables = measure_tables(config, task.cell.dataset, task.cell.seed, teacher, train, holdout, have)
+    if task.store is not None:
+        for table in tables:
+            ResultStore(task.store).append(table)
+    return tables
 
 
 def run_cell(
@@ -116,8 +130,10 @@ def run_cell(
 
     def rank(model: Any, gone: tuple[int, ...], kept: tuple[int, ...]) -> Ranking:
         start = time.perf_counter()
+        # a strategy that ranks for a known count (exhaustive) aims at half the layers, then one at a time
+        remove = max(total // 2 - len(gone), 1) if strategy.needs_count else None
         context = RankContext(seed=cell.seed, loss_fn=measure.loss_fn, layers=LAYERS,
-                              removed_fraction=len(gone) / total)
+                              removed_fraction=len(gone) / total, remove=remove)
         ranking = strategy.rank(model, measure.batches, context)
         seconds.append(time.perf_counter() - start)
         return ranking
@@ -184,18 +200,14 @@ class _Measure:
             batches = calibration_batches(self.teacher.codec, self.holdout, len(self.holdout), seed=0)
             state["oracle_impact"] = list(ablation_scores(model, batches, loss_fn=self.loss_fn, layers=LAYERS).raw)
         state["eval_seconds"] = time.perf_counter() - start
-        if removed and self.config.distill:
+        half = len(removed) == self.teacher.model.config.n_layer // 2
+        if removed and self.config.distill and (self.config.distill_steps == "all" or half):
             state["distilled"] = self._distilled(model, kept)
         return state
 
     def _distilled(self, model: Any, kept: list[int]) -> Record:
-        from fuseprune.distill import DistillConfig
-        from fuseprune.tabular.distill import distill_tabular
-
         start = time.perf_counter()
-        student = TabularGPT(copy.deepcopy(model), self.teacher.codec)
-        distill = DistillConfig(max_epochs=self.config.distill_epochs, seed=self.cell.seed)
-        healed, _ = distill_tabular(student, self.teacher, self.train, distill, layer_map=kept)
+        healed = distilled_student(self.config, self.cell.seed, self.teacher, self.train, model, kept)
         torch.manual_seed(self.cell.seed)
         metrics = _metrics(evaluate(healed, self.train, self.holdout, self.eval_config))
         return {**metrics, "distill_seconds": time.perf_counter() - start}

@@ -33,9 +33,10 @@ def expand_metrics(names: tuple[str, ...], datasets: tuple[str, ...]) -> tuple[s
 def expand_strategies(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     """``all`` becomes every strategy a cell can follow; other names are checked (the error lists the known ones).
 
-    A cell removes one layer at a time down to one, so a strategy that ranks only for a
-    known number of layers to remove (``needs_count``, e.g. ``exhaustive``) is left out
-    of ``all`` and refused by name.
+    A strategy that ranks only for a known number of layers to remove (``needs_count``,
+    e.g. ``exhaustive``, which evaluates every subset) is left out of ``all`` but may be
+    named: in a cell it aims at half the layers (removing the best subset of that size
+    one layer at a time), then removes one layer at a time.
     """
     known = list_strategies()
     stepwise = [name for name in known if not strategy_class(name).needs_count]
@@ -44,9 +45,6 @@ def expand_strategies(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
         for strategy in stepwise if name == "all" else [name]:
             if strategy not in known:
                 raise UnknownNameError(f"unknown strategy {strategy!r}; known: all, {', '.join(stepwise)}.")
-            if strategy not in stepwise:
-                raise ConfigError(f"strategy {strategy!r} ranks only for a given number of layers to remove, but a "
-                                  "comparison removes one layer at a time to the end; leave it out.")
             if strategy not in chosen:
                 chosen.append(strategy)
     if not chosen:

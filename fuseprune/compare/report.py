@@ -17,7 +17,10 @@ import numpy as np
 import pandas as pd
 
 from fuseprune.compare import analysis, plots
+from fuseprune.compare.regret_goal import TITLES as REGRET_TITLES
+from fuseprune.compare.regret_goal import fusion_goal, goal_sections, regret_criteria
 from fuseprune.compare.store import GRID_FILE, ResultStore, cell_of
+from fuseprune.compare.subset_tables import read_tables
 from fuseprune.evaluation.display import figure_label
 from fuseprune.outputs import REPORT, check_folder, output_folder
 
@@ -69,7 +72,7 @@ def write_report(results: str | Path, out: str | Path | None = None, overwrite: 
         check_folder(out, REPORT, overwrite)
     store = ResultStore(results)
     records = store.records()
-    frame = analysis.steps_frame(records)
+    frame = analysis.steps_frame(records, read_tables(store.subset_lines()))
     curve = analysis.curves(frame)
     out = Path(out) if out is not None else store.folder / "report"
     report = Report(out, references=analysis.references(records),
@@ -89,13 +92,16 @@ def write_report(results: str | Path, out: str | Path | None = None, overwrite: 
     report.tables["head_to_head"] = pd.DataFrame(comparisons)
     report.tables["rank_correlation"] = analysis.rank_correlation(records)
     report.tables["wall_time"] = analysis.wall_time(frame)
+    if "regret_at_half" in seeds:
+        for fusion in (s for s in store.config.strategies if s.startswith("fusion")):
+            report.tables[f"goal:{fusion}"] = fusion_goal(seeds["regret_at_half"], fusion)
     for name, criterion in (("fusion_rf_vs_best_signal", "quality_auc"), ("fusion_rf_vs_best_signal_nll", "nll_auc")):
         report.tables[name] = analysis.fusion_versus_best_signal(seeds[criterion], criterion != "nll_auc")
     with output_folder(out, REPORT, overwrite) as tmp:
         (tmp / "tables").mkdir()
         curve.to_csv(tmp / "tables" / "curves.csv", index=False)
         for name, table in report.tables.items():
-            table.to_csv(tmp / "tables" / f"{name}.csv", index=name != "head_to_head")
+            table.to_csv(tmp / "tables" / f"{name.replace(':', '_')}.csv", index=name != "head_to_head")
         _counts(report).to_csv(tmp / "tables" / "winner_counts.csv")
         plots.curve_panels(curve, tmp / "curves.png")
         has_distilled = bool(curve["distilled_quality"].notna().any())
@@ -118,7 +124,8 @@ def _criteria(curve: pd.DataFrame) -> dict[str, Criterion]:
         "quality_auc": (analysis.area_under, "quality", True),
         "nll_auc": (analysis.area_under, "holdout_nll", False),
     }
-    if curve["distilled_quality"].notna().any():
+    criteria.update(regret_criteria(curve))
+    if curve["distilled_quality"].notna().any() and curve.loc[curve["distilled_quality"].notna(), "step"].nunique() > 1:
         criteria["distilled_quality_auc"] = (analysis.area_under, "distilled_quality", True)
         criteria["distilled_nll_auc"] = (analysis.area_under, "distilled_holdout_nll", False)
     return criteria
@@ -210,7 +217,7 @@ def _markdown(store: ResultStore, report: Report, separated: dict[str, pd.Series
               "## Curves", "", "![quality and holdout NLL against layers removed](curves.png)", ""]
     if has_distilled:
         lines += ["![the same after a short distillation at each step](curves_distilled.png)", ""]
-    lines += [*_criterion_sections(report, separated), *_extra_sections(report, extra),
+    lines += [*goal_sections(report.tables), *_criterion_sections(report, separated), *_extra_sections(report, extra),
               "## Rank correlation with the oracle", "",
               "Spearman correlation of each strategy's ranking of the intact teacher with the measured impact "
               "of removing each layer alone (mean over seeds).", "",
@@ -241,9 +248,14 @@ def _criterion_sections(report: Report, separated: dict[str, pd.Series]) -> list
             reference = report.references["quality"]
             table.loc[REFERENCE_ROW] = [*reference.reindex(table.columns[:-1]), reference.mean()]
         winners = separated[name]
-        lines += [f"## {TITLES[name]}", "", "A separated winner per data set in bold (none: a tie); the last "
-                  "column is the mean over data sets.", "",
-                  _table(table, "{:.4f}", bold=_won_by(winners)), ""]
+        lines += [
+            f"## {TITLES.get(name) or REGRET_TITLES[name]}",
+            "",
+            "A separated winner per data set in bold (none: a tie); the last column is the mean over data sets.",
+            "",
+            _table(table, "{:.4f}", bold=_won_by(winners)),
+            "",
+        ]
     for name, title in (("fusion_rf_vs_best_signal", "quality AUC"), ("fusion_rf_vs_best_signal_nll", "NLL AUC")):
         table = report.tables[name]
         if not table.empty:

@@ -110,12 +110,13 @@ def run_grid(
             return summary
         common = functools.partial(Task, config=config.to_dict(), teachers=str(teachers), threads=threads)
         needed = sorted({(c.dataset, c.seed) for c in todo}, key=config.teachers().index)
-        teacher_tasks = [common("teacher", cell=Cell(d, s, "")) for d, s in needed]
+        store_path = str(store.folder) if runner.writes_store else None
+        teacher_tasks = [common("teacher", cell=Cell(d, s, ""), store=store_path) for d, s in needed]
         _run_phase("teachers", teacher_tasks, runner, store, progress, summary)
         if summary.failures:
             raise FusepruneError(f"no teacher for {'; '.join(summary.failures)}")
         known = store.records()
-        cell_tasks = [common("cell", cell=cell, store=str(store.folder) if runner.writes_store else None,
+        cell_tasks = [common("cell", cell=cell, store=store_path,
                              records=() if runner.writes_store else _relevant(known, cell)) for cell in todo]
         _run_phase("cells", cell_tasks, runner, store, progress, summary)
     finally:

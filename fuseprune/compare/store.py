@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 STORE_FORMAT = 1
 GRID_FILE = "grid.json"
 RESULTS_FILE = "results.jsonl"
+#: The subset tables regret is read against (see :mod:`fuseprune.compare.subset_tables`).
+SUBSETS_FILE = "subsets.jsonl"
 
 
 
@@ -69,8 +71,13 @@ class ResultStore:
             self.path.touch()
 
     def append(self, record: dict[str, Any]) -> None:
-        """Add one finished step (one ``write`` of one line, then fsync)."""
-        append_line(self.path, record)
+        """Add one finished step, or a subset table (one ``write`` of one line, then fsync)."""
+        append_line(self.folder / SUBSETS_FILE if "losses" in record else self.path, record)
+
+    def subset_lines(self) -> list[dict[str, Any]]:
+        """The subset tables written so far (lines of ``subsets.jsonl``)."""
+        path = self.folder / SUBSETS_FILE
+        return list(read_lines(path)) if path.is_file() else []
 
     def records(self) -> list[dict[str, Any]]:
         """Every complete record, in the order written, checked against the grid (see :mod:`.records`)."""

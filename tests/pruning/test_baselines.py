@@ -142,10 +142,10 @@ def test_a_bad_max_layers_is_refused(bad):
         get_strategy("exhaustive", max_layers=bad)
 
 
-def test_the_baselines_are_registered_and_exhaustive_stays_out_of_comparisons():
+def test_the_baselines_are_registered_and_exhaustive_joins_comparisons_only_by_name():
     assert {"tail", "head", "exhaustive"} <= set(registered_strategies())
     grid = GridConfig(datasets=("iris",), strategies=("all",), preset="tiny")
     assert {"tail", "head"} <= set(grid.strategies) and "exhaustive" not in grid.strategies
     assert sorted({*grid.strategies, "exhaustive"}) == list_strategies()
-    with pytest.raises(ConfigError, match="strategy 'exhaustive' ranks only for a given number of layers to remove"):
-        GridConfig(datasets=("iris",), strategies=("random", "exhaustive"), preset="tiny")
+    named = GridConfig(datasets=("iris",), strategies=("random", "exhaustive"), preset="tiny")
+    assert named.strategies == ("random", "exhaustive")  # named, it aims at half the layers in a cell
