@@ -99,11 +99,10 @@ def render_plan(plan: Any, path: str) -> Any:
 
 def cmd_prune(args: argparse.Namespace) -> None:
     """Apply a plan to a saved model and write the smaller model folder."""
+    from fuseprune.compress.plan import is_compression_plan
     from fuseprune.outputs import MODEL, check_folder
     from fuseprune.pruning import PrunePlan
     from fuseprune.tabular.pruning import prune_tabular
-
-    from fuseprune.compress.plan import is_compression_plan
 
     check_folder(args.out, MODEL, args.overwrite, option="--out")
     if is_compression_plan(args.plan):

@@ -32,7 +32,6 @@ from fuseprune.compress.base import (
     register_method,
 )
 from fuseprune.compress.plan import Step
-from fuseprune.config import check_range
 from fuseprune.errors import ConfigError
 
 SCOPES = ("global", "layer")
