@@ -9,7 +9,7 @@ GPT-2 of that depth.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from torch import nn
 
@@ -56,8 +56,9 @@ class Depth(Method):
     options_class = DepthOptions
     plain = True
 
-    def plan(self, model: nn.Module, options: MethodOptions, context: PlanContext | None = None) -> Step:
+    def plan(self, model: nn.Module, given: MethodOptions, context: PlanContext | None = None) -> Step:
         """The layers to remove: as named, or the ``remove`` lowest-ranked by the strategy."""
+        options = cast(DepthOptions, given)
         if not isinstance(options, DepthOptions):
             options = self.options(options.to_dict())
         count = get_adapter(model).num_layers

@@ -13,6 +13,7 @@ spectral energy (``energy``: the smallest ``r`` with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import torch
 from torch import nn
@@ -96,8 +97,9 @@ class SVD(Method):
     description = "two low-rank dense factors per projection (truncated SVD)"
     options_class = SVDOptions
 
-    def plan(self, model: nn.Module, options: MethodOptions, context: PlanContext | None = None) -> Step:
+    def plan(self, model: nn.Module, given: MethodOptions, context: PlanContext | None = None) -> Step:
         """The rank of every targeted projection."""
+        options = cast(SVDOptions, given)
         if not isinstance(options, SVDOptions):
             options = self.options(options.to_dict())
         ranks = {name: choose_rank(name, dense_weight(module)[0], options)

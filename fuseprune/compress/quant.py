@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import cast
 
 import torch
 from torch import nn
@@ -77,8 +78,9 @@ class Int8(Method):
     options_class = Int8Options
     trainable = False
 
-    def plan(self, model: nn.Module, options: MethodOptions, context: PlanContext | None = None) -> Step:
+    def plan(self, model: nn.Module, given: MethodOptions, context: PlanContext | None = None) -> Step:
         """The dense layers to quantise."""
+        options = cast(Int8Options, given)
         if not isinstance(options, Int8Options):
             options = self.options(options.to_dict())
         layers = dense_layers(model, options.target)

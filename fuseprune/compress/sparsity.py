@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import cast
 
 import torch
 from torch import nn
@@ -83,8 +84,9 @@ class Sparsity(Method):
     options_class = SparsityOptions
     plain = True
 
-    def plan(self, model: nn.Module, options: MethodOptions, context: PlanContext | None = None) -> Step:
+    def plan(self, model: nn.Module, given: MethodOptions, context: PlanContext | None = None) -> Step:
         """How many weights each matrix loses."""
+        options = cast(SparsityOptions, given)
         if not isinstance(options, SparsityOptions):
             options = self.options(options.to_dict())
         weights = prunable_weights(model, options.target)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -70,8 +70,9 @@ class _Tensorised(Method):
     options_class = TensorOptions
     full_ranks: Any = staticmethod(tucker_ranks)
 
-    def plan(self, model: nn.Module, options: MethodOptions, context: PlanContext | None = None) -> Step:
+    def plan(self, model: nn.Module, given: MethodOptions, context: PlanContext | None = None) -> Step:
         """The modes and ranks of every targeted projection."""
+        options = cast(TensorOptions, given)
         if not isinstance(options, TensorOptions):
             options = self.options(options.to_dict())
         layers = {}
