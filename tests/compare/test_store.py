@@ -17,7 +17,7 @@ def grid(**changes):
 
 
 def test_all_means_every_strategy_once_but_exhaustive():
-    """exhaustive needs a number of layers to remove; a cell removes one at a time to the end."""
+    """exhaustive needs a number of layers to remove: it joins a grid only by name."""
     config = grid(strategies=("random", "all"))
     stepwise = [name for name in list_strategies() if name != "exhaustive"]
     assert config.strategies[0] == "random" and sorted(config.strategies) == stepwise
@@ -37,6 +37,20 @@ def test_a_folder_of_another_grid_is_refused_naming_the_difference(tmp_path):
     with pytest.raises(ConfigError, match=r"different grid \(seeds: \[0, 1\] there, \[0\] here\)"):
         ResultStore(tmp_path / "out", grid(seeds=(0,)))
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == before
+
+
+def test_a_grid_with_more_strategies_extends_the_folder_and_fewer_or_other_ones_are_refused(tmp_path):
+    ResultStore(tmp_path / "out", grid(strategies=("weight_norm", "random")))
+    line = {"dataset": "iris", "seed": 0, "strategy": "random", "step": 0}
+    append_line(tmp_path / "out" / "results.jsonl", line)
+    extended = ResultStore(tmp_path / "out", grid(strategies=("weight_norm", "random", "tail")))
+    assert extended.config.strategies == ("weight_norm", "random", "tail")
+    assert json.loads((tmp_path / "out" / "grid.json").read_text())["grid"]["strategies"][-1] == "tail"
+    assert list(read_lines(tmp_path / "out" / "results.jsonl")) == [line]  # the finished steps stay
+    with pytest.raises(ConfigError, match="different grid"):
+        ResultStore(tmp_path / "out", grid(strategies=("weight_norm",)))  # fewer: would orphan finished cells
+    with pytest.raises(ConfigError, match="different grid"):
+        ResultStore(tmp_path / "out", grid(strategies=("weight_norm", "random", "tail", "head"), seeds=(1,)))
 
 
 def test_a_folder_of_another_version_is_refused(tmp_path):
