@@ -64,8 +64,8 @@ class Captured:
     logits: torch.Tensor
 
 
-def capture(adapter: LayerAdapter, inputs: dict[str, Any]) -> Captured:
-    """Run the intact model on ``inputs`` once and record its layer stack's inputs and output."""
+def capture(adapter: LayerAdapter, inputs: dict[str, Any]) -> Captured | None:
+    """Run the intact model on ``inputs`` once and record its layer stack's inputs and output (None if unseen)."""
     seen: dict[str, Any] = {}
 
     def before(_module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -81,6 +81,10 @@ def capture(adapter: LayerAdapter, inputs: dict[str, Any]) -> Captured:
     finally:
         for handle in handles:
             handle.remove()
+    if "args" not in seen or "last" not in seen:
+        log.warning("subset losses: %s's forward did not run its layer stack; this batch is measured by brute force",
+                    type(adapter.model).__name__)
+        return None
     return Captured(seen["args"], seen["kwargs"], seen["last"], logits)
 
 

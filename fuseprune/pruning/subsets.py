@@ -168,7 +168,7 @@ def _add_shared(
 ) -> bool:
     """Add each subset's summed loss on ``batch`` to ``totals`` by walking ``trie``; False if the stack disagrees."""
     captured = capture(adapter, batch.inputs)
-    if not agrees(adapter, head, captured):
+    if captured is None or not agrees(adapter, head, captured):
         return False
 
     def done(positions: list[int], loss: float) -> None:

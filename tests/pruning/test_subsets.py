@@ -6,6 +6,7 @@ import logging
 
 import pytest
 import torch
+from transformers.modeling_outputs import CausalLMOutput
 
 from fuseprune.errors import ConfigError, DataError
 from fuseprune.models.adapters import get_adapter
@@ -123,6 +124,16 @@ def test_a_gpt2_whose_forward_the_layers_do_not_reproduce_is_measured_by_skippin
         got = subset_losses(model, batches, subsets, loss_fn=None)
     assert caplog.text.count("does not reproduce GPT2LMHeadModel's forward") == 2  # once per batch
     assert _close(got, _skipping(model, batches, subsets))
+
+
+def test_a_gpt2_whose_forward_skips_its_layer_stack_is_measured_by_skipping(build, caplog):
+    model, batches = build("gpt2"), _padded_batches()
+    embed = model.transformer.wte
+    model.forward = lambda input_ids, **_: CausalLMOutput(logits=embed(input_ids) @ embed.weight.T)
+    with caplog.at_level(logging.WARNING, logger="fuseprune.pruning.subset_trie"):
+        got = subset_losses(model, batches, [(), (1,)], loss_fn=None)
+    assert caplog.text.count("did not run its layer stack") == 2
+    assert _close(got, _skipping(model, batches, [(), (1,)]))
 
 
 class _Recorder:
