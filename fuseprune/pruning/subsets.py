@@ -6,11 +6,16 @@ measures the mean loss with each subset skipped (the same skipping as the
 distribution: ``regret`` is 0 for the best subset and 1 for the worst,
 ``percentile`` the share of subsets that do strictly better. That is what a
 comparison of strategies reads where quality figures cannot tell them apart.
+
+GPT-2 stacks are measured by sharing the layers common to the subsets' kept
+prefixes (:mod:`fuseprune.pruning.subset_trie`), with the same results as
+skipping; other architectures fall back to one forward per subset (logged).
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,9 +26,12 @@ from torch import nn
 from fuseprune.errors import ConfigError, DataError
 from fuseprune.models.adapters import LayerAdapter, get_adapter
 from fuseprune.progress import Progress, or_null
+from fuseprune.pruning.subset_trie import Head, KeptTrie, agrees, capture, stack_head, walk
 from fuseprune.scoring import LossFn
-from fuseprune.scoring.batches import count_batches, iter_batches, prepare_batch, summed_loss
+from fuseprune.scoring.batches import CalibrationBatch, count_batches, iter_batches, prepare_batch, summed_loss
 from fuseprune.scoring.trace import eval_mode
+
+log = logging.getLogger(__name__)
 
 #: A subset of layers: their original indices, ascending.
 Subset = tuple[int, ...]
@@ -114,6 +122,11 @@ def _measure(
     progress = or_null(progress)
     n = count_batches(batches)
     progress.start(f"Evaluating {len(subsets)} layer subsets", None if n is None else n * len(subsets))
+    head = stack_head(adapter)
+    trie = KeptTrie(adapter.num_layers, subsets) if head is not None else None
+    if trie is not None:
+        log.info("subset losses: %d subsets by prefix sharing, %d layer applications per batch",
+                 len(subsets), trie.size)
     totals = [0.0] * len(subsets)
     n_batches = n_targets = 0
     try:
@@ -122,11 +135,13 @@ def _measure(
                 batch = prepare_batch(raw, adapter.device, adapter.objective, index)
                 n_batches += 1
                 n_targets += batch.n_targets
-                for position, subset in enumerate(subsets):
-                    if batch.n_targets:
-                        with adapter.skip_layers(subset):
-                            totals[position] += float(summed_loss(adapter.logits(batch.inputs), batch, loss_fn))
-                    progress.advance()
+                if not batch.n_targets:
+                    progress.advance(len(subsets))
+                    continue
+                shared = head is not None and trie is not None and _add_shared(
+                    adapter, head, trie, batch, loss_fn, totals, progress)
+                if not shared:
+                    _add_brute_force(adapter, subsets, batch, loss_fn, totals, progress)
     finally:
         progress.stop()
     if n_batches == 0:
@@ -134,3 +149,32 @@ def _measure(
     if n_targets == 0:
         raise DataError("calibration batches must contain at least one token with a loss target; got none.")
     return [total / n_targets for total in totals]
+
+
+def _add_brute_force(
+    adapter: LayerAdapter, subsets: Sequence[Subset], batch: CalibrationBatch, loss_fn: LossFn | None,
+    totals: list[float], progress: Progress,
+) -> None:
+    """Add each subset's summed loss on ``batch`` to ``totals``: one forward per subset, its layers skipped."""
+    for position, subset in enumerate(subsets):
+        with adapter.skip_layers(subset):
+            totals[position] += float(summed_loss(adapter.logits(batch.inputs), batch, loss_fn))
+        progress.advance()
+
+
+def _add_shared(
+    adapter: LayerAdapter, head: Head, trie: KeptTrie, batch: CalibrationBatch, loss_fn: LossFn | None,
+    totals: list[float], progress: Progress,
+) -> bool:
+    """Add each subset's summed loss on ``batch`` to ``totals`` by walking ``trie``; False if the stack disagrees."""
+    captured = capture(adapter, batch.inputs)
+    if captured is None or not agrees(adapter, head, captured):
+        return False
+
+    def done(positions: list[int], loss: float) -> None:
+        for position in positions:
+            totals[position] += loss
+        progress.advance(len(positions))
+
+    walk(adapter, head, trie, captured, lambda logits: float(summed_loss(logits, batch, loss_fn)), done)
+    return True
