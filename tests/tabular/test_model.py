@@ -12,6 +12,7 @@ from fuseprune.tabular import PRESETS, TableCodec, TabularGPT, build_model
 
 def test_presets_have_the_documented_shapes():
     assert [(p, PRESETS.get(p).n_layer, PRESETS.get(p).n_head, PRESETS.get(p).n_embd) for p in PRESETS.names()] == [
+        ("deep", 12, 4, 64),
         ("default", 6, 4, 128),
         ("seed", 6, 12, 768),
         ("tiny", 2, 2, 32),

@@ -68,7 +68,7 @@ def test_config_round_trips_and_rejects_unknown_keys():
     assert TrainConfig.from_dict(config.to_dict()) == config
     with pytest.raises(ConfigError, match="unknown TrainConfig field"):
         TrainConfig.from_dict({"presett": "tiny"})
-    with pytest.raises(KeyError, match="unknown model preset 'huge'; known: default, seed, tiny."):
+    with pytest.raises(KeyError, match="unknown model preset 'huge'; known: deep, default, seed, tiny."):
         TrainConfig(preset="huge")
 
 
