@@ -8,7 +8,10 @@ import pytest
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["train", "--preset", "huge", "--out", "{tmp}/m"], "unknown model preset 'huge'; known: deep, default, seed, tiny."),
+        (
+            ["train", "--preset", "huge", "--out", "{tmp}/m"],
+            "unknown model preset 'huge'; known: deep, default, seed, tiny.",
+        ),
         (["run", "--preset", "huge", "--out", "{tmp}/run"], "unknown model preset 'huge'"),
         (
             ["train", "--preset", "seed", "--learning-rate", "0", "--out", "{tmp}/m"],
