@@ -211,6 +211,9 @@ class GridConfig(ConfigMixin):
     speed_rows: int = field(default=256, metadata={"help": "rows per timed sampling run, at most 100,000"})
     distill: bool = field(default=False, metadata={"help": "also measure every step after a short distillation"})
     distill_epochs: int = field(default=3, metadata={"help": "epochs of that distillation, at most 1000"})
+    quality_steps: str = field(default="all", metadata={
+        "help": "steps whose samples are scored (quality, diagnostic, rows/s): all, or half (the teacher and half the "
+                "layers removed; the holdout NLL is measured at every step)"})
     distill_steps: str = field(default="all", metadata={
         "help": "steps measured after distillation: all, or half (only with half the layers removed)"})
     bank: str = field(default="", metadata={
@@ -252,8 +255,9 @@ class GridConfig(ConfigMixin):
         check_range("distill_epochs", self.distill_epochs, 1, 1000)
         check_range("regret_rows", self.regret_rows, 1, 100_000)
         check_range("distill_subsets", self.distill_subsets, 1, 10_000)
-        if self.distill_steps not in ("all", "half"):
-            raise ConfigError(f"`distill_steps` must be all or half; got {self.distill_steps!r}.")
+        for name in ("quality_steps", "distill_steps"):
+            if getattr(self, name) not in ("all", "half"):
+                raise ConfigError(f"`{name}` must be all or half; got {getattr(self, name)!r}.")
         object.__setattr__(self, "metrics", expand_metrics(self.metrics, self.datasets))
 
     def cells(self) -> list[Cell]:

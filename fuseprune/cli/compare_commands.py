@@ -24,9 +24,24 @@ from fuseprune.cli.output import (
 )
 
 #: GridConfig fields the compare command exposes (``--field-name``), in the order of its help.
-GRID_FIELDS = ("datasets", "strategies", "seeds", "preset", "quality_seeds", "calibration_rows", "speed_rows",
-               "distill", "distill_epochs", "distill_steps", "bank", "metrics", "regret", "regret_rows",
-               "distill_subsets")
+GRID_FIELDS = (
+    "datasets",
+    "strategies",
+    "seeds",
+    "preset",
+    "quality_seeds",
+    "calibration_rows",
+    "speed_rows",
+    "quality_steps",
+    "distill",
+    "distill_epochs",
+    "distill_steps",
+    "bank",
+    "metrics",
+    "regret",
+    "regret_rows",
+    "distill_subsets",
+)
 
 
 class GridDisplay:

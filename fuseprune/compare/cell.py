@@ -194,13 +194,16 @@ class _Measure:
         start = time.perf_counter()
         torch.manual_seed(self.cell.seed)
         bundle = TabularGPT(model, self.teacher.codec)
-        eval_config = self.eval_config if removed else dataclasses.replace(self.eval_config, ceiling=True)
-        state = _metrics(evaluate(bundle, self.train, self.holdout, eval_config))
+        half = len(removed) == self.teacher.model.config.n_layer // 2
+        if removed and self.config.quality_steps == "half" and not half:
+            state = _unscored(bundle, self.holdout)
+        else:
+            eval_config = self.eval_config if removed else dataclasses.replace(self.eval_config, ceiling=True)
+            state = _metrics(evaluate(bundle, self.train, self.holdout, eval_config))
         if not removed:
             batches = calibration_batches(self.teacher.codec, self.holdout, len(self.holdout), seed=0)
             state["oracle_impact"] = list(ablation_scores(model, batches, loss_fn=self.loss_fn, layers=LAYERS).raw)
         state["eval_seconds"] = time.perf_counter() - start
-        half = len(removed) == self.teacher.model.config.n_layer // 2
         if removed and self.config.distill and (self.config.distill_steps == "all" or half):
             state["distilled"] = self._distilled(model, kept)
         return state
@@ -211,6 +214,15 @@ class _Measure:
         torch.manual_seed(self.cell.seed)
         metrics = _metrics(evaluate(healed, self.train, self.holdout, self.eval_config))
         return {**metrics, "distill_seconds": time.perf_counter() - start}
+
+
+def _unscored(bundle: TabularGPT, holdout: Any) -> Record:
+    """A state whose samples are not scored (``quality_steps`` half): the holdout NLL and the size only."""
+    from fuseprune.tabular.loss import mean_row_nll
+
+    nll = mean_row_nll(bundle.model, bundle.codec.encode(holdout), bundle.codec)
+    unscored = ("quality", "quality_per_seed", "column_shapes", "column_pair_trends", "diagnostic", "rows_per_second")
+    return {**dict.fromkeys(unscored), "holdout_nll": nll, "parameters": bundle.num_parameters}
 
 
 def _metrics(record: Any) -> Record:

@@ -96,7 +96,8 @@ def write_report(results: str | Path, out: str | Path | None = None, overwrite: 
         for fusion in (s for s in store.config.strategies if s.startswith("fusion")):
             report.tables[f"goal:{fusion}"] = fusion_goal(seeds["regret_at_half"], fusion)
     for name, criterion in (("fusion_rf_vs_best_signal", "quality_auc"), ("fusion_rf_vs_best_signal_nll", "nll_auc")):
-        report.tables[name] = analysis.fusion_versus_best_signal(seeds[criterion], criterion != "nll_auc")
+        if criterion in seeds:
+            report.tables[name] = analysis.fusion_versus_best_signal(seeds[criterion], criterion != "nll_auc")
     with output_folder(out, REPORT, overwrite) as tmp:
         (tmp / "tables").mkdir()
         curve.to_csv(tmp / "tables" / "curves.csv", index=False)
@@ -124,6 +125,8 @@ def _criteria(curve: pd.DataFrame) -> dict[str, Criterion]:
         "quality_auc": (analysis.area_under, "quality", True),
         "nll_auc": (analysis.area_under, "holdout_nll", False),
     }
+    if curve.loc[curve["step"] >= 1, "quality"].isna().any():  # scored at half the layers only (--quality-steps)
+        del criteria["best_quality"], criteria["quality_auc"]
     criteria.update(regret_criteria(curve))
     if curve["distilled_quality"].notna().any() and curve.loc[curve["distilled_quality"].notna(), "step"].nunique() > 1:
         criteria["distilled_quality_auc"] = (analysis.area_under, "distilled_quality", True)
@@ -257,7 +260,7 @@ def _criterion_sections(report: Report, separated: dict[str, pd.Series]) -> list
             "",
         ]
     for name, title in (("fusion_rf_vs_best_signal", "quality AUC"), ("fusion_rf_vs_best_signal_nll", "NLL AUC")):
-        table = report.tables[name]
+        table = report.tables.get(name, pd.DataFrame())
         if not table.empty:
             lines += [f"## Forest fusion against the best single signal ({title})", "",
                       "The signal with the best mean on each data set, chosen after the fact (which favours it); "

@@ -95,3 +95,27 @@ def test_a_regret_grid_writes_the_teachers_subset_tables_and_the_report_reads_th
     assert regret.loc["iris", "tail"] == (0.0 if tables["holdout"][(1,)] <= tables["holdout"][(0,)] else 1.0)
     assert "Regret with half the layers removed" in (report.folder / "report.md").read_text(encoding="utf-8")
     assert json.loads((tmp_path / "grid" / "grid.json").read_text())["grid"]["regret"] is True
+
+
+def test_an_unscored_state_has_the_holdout_nll_and_size_but_no_sample_figures(tiny_bundle, wisconsin):
+    from fuseprune.compare.cell import _unscored
+    from fuseprune.tabular.loss import mean_row_nll
+
+    _, holdout = split_of(tiny_bundle, wisconsin)
+    state = _unscored(tiny_bundle, holdout)
+    assert state["holdout_nll"] == pytest.approx(mean_row_nll(tiny_bundle.model, tiny_bundle.codec.encode(holdout),
+                                                              tiny_bundle.codec))
+    assert state["parameters"] == tiny_bundle.num_parameters
+    assert state["quality"] is None and state["diagnostic"] is None and state["rows_per_second"] is None
+
+
+def test_a_grid_scored_at_half_only_drops_the_criteria_that_need_every_step():
+    from fuseprune.compare.report import _criteria
+
+    curve = pd.DataFrame({"step": [0, 1, 2, 3], "layers": [4, 3, 2, 1], "quality": [0.9, np.nan, 0.8, np.nan],
+                          "distilled_quality": [np.nan] * 4, "regret": [0.0, 0.1, 0.2, 0.3]})
+    criteria = _criteria(curve)
+    assert "best_quality" not in criteria and "quality_auc" not in criteria
+    assert {"quality_at_half", "nll_auc", "regret_at_half", "regret_auc"} <= set(criteria)
+    full = _criteria(curve.assign(quality=[0.9, 0.85, 0.8, 0.7]))
+    assert "best_quality" in full and "quality_auc" in full
