@@ -207,15 +207,13 @@ def _quality(config: ExploreConfig, bundle: TabularGPT, train: Any, holdout: Any
 
 def _bytes(bundle: TabularGPT, plan: CompressionPlan | None, keep: Path | None = None) -> int:
     """Bytes of the saved folder (without fuseprune's marker); the folder is moved to ``keep`` if given."""
-    from fuseprune.compress.store import save_compressed
-
     where = None if keep is None else keep.parent.parent  # the results folder: the kept copy is a rename away
     with tempfile.TemporaryDirectory(prefix=".candidate.", suffix=".tmp", dir=where) as tmp:
         folder = Path(tmp) / "model"
         if plan is None:
             bundle.save(folder)
         else:
-            save_compressed(bundle, folder, plan)
+            _save(bundle, folder, plan)
         size = directory_bytes(folder, keep=lambda p: p.name != MARKER)
         if keep is not None:
             if keep.exists():
@@ -223,3 +221,12 @@ def _bytes(bundle: TabularGPT, plan: CompressionPlan | None, keep: Path | None =
             keep.parent.mkdir(parents=True, exist_ok=True)
             folder.rename(keep)
     return size
+
+
+def _save(bundle: TabularGPT, folder: Path, plan: CompressionPlan) -> None:
+    try:
+        from fuseprune.compress.store import save_compressed
+    except ImportError:  # the compressed-model store is not there yet: plain results save as model folders
+        bundle.save(folder)
+        return
+    save_compressed(bundle, folder, plan)
