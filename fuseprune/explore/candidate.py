@@ -103,12 +103,12 @@ def load_teacher_table(teacher: TabularGPT, data: str) -> Any:
 def measure_teacher(config: ExploreConfig, teacher: TabularGPT, train: Any, holdout: Any) -> Record:
     """The teacher's record: quality (with its reference), size, and rows/s timed alone."""
     start = time.perf_counter()
-    record = _quality(config, teacher, train, holdout, ceiling=True)
+    record = quality_of(config, teacher, train, holdout, ceiling=True)
     batch = speed_batch(config, teacher)
-    runs = _timed_runs(config, [teacher], batch)[0]
+    runs = timed_runs(config, [teacher], batch)[0]
     rate = statistics.median(runs)
     return {"candidate": TEACHER, "steps": [], "order": [], "healed": False, "heal": None, **record,
-            "nonzero_parameters": nonzero_parameters(teacher.model), "bytes_on_disk": _bytes(teacher, None),
+            "nonzero_parameters": nonzero_parameters(teacher.model), "bytes_on_disk": saved_bytes(teacher, None),
             "rows_per_second": rate, "teacher_rows_per_second": rate, "speed_runs": runs, "teacher_speed_runs": runs,
             "speed_batch_size": batch, "kept": False, "seconds": time.perf_counter() - start}
 
@@ -118,11 +118,11 @@ def measure_candidate(config: ExploreConfig, candidate: Candidate, teacher: Tabu
     """Build, heal and measure ``candidate``; keep its folder in ``store`` if it reaches the target."""
     start = time.perf_counter()
     bundle, plan, heal = build(config, candidate, teacher, train)
-    record = _quality(config, bundle, train, holdout, ceiling=False)
+    record = quality_of(config, bundle, train, holdout, ceiling=False)
     batch = speed_batch(config, teacher)
-    runs, teacher_runs = _timed_runs(config, [bundle, teacher], batch)
+    runs, teacher_runs = timed_runs(config, [bundle, teacher], batch)
     passing = teacher_quality is not None and record["quality"] >= config.target_quality * teacher_quality
-    size = _bytes(bundle, plan, store.model_folder(candidate.name) if passing else None)
+    size = saved_bytes(bundle, plan, store.model_folder(candidate.name) if passing else None)
     return {"candidate": candidate.name, "steps": plan.to_dict()["steps"], "order": list(plan.order),
             "healed": heal["epochs"] > 0, "heal": heal, **record,
             "nonzero_parameters": nonzero_parameters(bundle.model), "bytes_on_disk": size,
@@ -181,7 +181,7 @@ def speed_batch(config: ExploreConfig, teacher: TabularGPT) -> int:
     return config.batch_size or default_batch_size(teacher.model, teacher.codec.sequence_length)
 
 
-def _timed_runs(config: ExploreConfig, bundles: list[TabularGPT], batch: int) -> list[list[float]]:
+def timed_runs(config: ExploreConfig, bundles: list[TabularGPT], batch: int) -> list[list[float]]:
     """Rows/s of each bundle's sampling runs, timed in alternating rounds after one warm-up each."""
     for bundle in bundles:
         sample_ids(bundle.model, bundle.codec, min(config.speed_rows, batch), seed=0, batch_size=batch)
@@ -194,7 +194,7 @@ def _timed_runs(config: ExploreConfig, bundles: list[TabularGPT], batch: int) ->
     return runs
 
 
-def _quality(config: ExploreConfig, bundle: TabularGPT, train: Any, holdout: Any, *, ceiling: bool) -> Record:
+def quality_of(config: ExploreConfig, bundle: TabularGPT, train: Any, holdout: Any, *, ceiling: bool) -> Record:
     """SDMetrics quality and the holdout loss from the evaluation record (its own speed run kept short)."""
     eval_config = EvalConfig(seeds=config.quality_seeds, speed_rows=1, speed_repeats=1, ceiling=ceiling,
                              batch_size=config.batch_size, metrics=("quality",))
@@ -205,7 +205,7 @@ def _quality(config: ExploreConfig, bundle: TabularGPT, train: Any, holdout: Any
     return {key: list(values[key]) if isinstance(values[key], tuple) else values[key] for key in keys}
 
 
-def _bytes(bundle: TabularGPT, plan: CompressionPlan | None, keep: Path | None = None) -> int:
+def saved_bytes(bundle: TabularGPT, plan: CompressionPlan | None, keep: Path | None = None) -> int:
     """Bytes of the saved folder (without fuseprune's marker); the folder is moved to ``keep`` if given."""
     where = None if keep is None else keep.parent.parent  # the results folder: the kept copy is a rename away
     with tempfile.TemporaryDirectory(prefix=".candidate.", suffix=".tmp", dir=where) as tmp:
