@@ -11,9 +11,11 @@
 from __future__ import annotations
 
 # Importing the method modules registers them.
-from fuseprune.compress import depth, sparsity  # noqa: F401
+from fuseprune.compress import depth, lowrank, quant, sparsity, tensorized  # noqa: F401
 from fuseprune.compress.base import COMPRESSIONS, TARGETS, Method, MethodOptions, PlanContext, nonzero_parameters
 from fuseprune.compress.depth import DepthOptions
+from fuseprune.compress.lowrank import SVDOptions
+from fuseprune.compress.modules import LowRankLinear, TTLinear, TuckerLinear
 from fuseprune.compress.plan import (
     CompressionPlan,
     Step,
@@ -22,18 +24,26 @@ from fuseprune.compress.plan import (
     make_compression_plan,
     recorded_plan,
 )
+from fuseprune.compress.quant import Int8Options
 from fuseprune.compress.sparsity import SparsityOptions
+from fuseprune.compress.tensorized import TensorOptions
 
 __all__ = [
     "COMPRESSIONS",
     "TARGETS",
     "CompressionPlan",
     "DepthOptions",
+    "Int8Options",
+    "LowRankLinear",
     "Method",
     "MethodOptions",
     "PlanContext",
+    "SVDOptions",
     "SparsityOptions",
     "Step",
+    "TTLinear",
+    "TensorOptions",
+    "TuckerLinear",
     "apply_plan",
     "apply_to_model",
     "make_compression_plan",

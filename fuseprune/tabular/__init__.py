@@ -25,6 +25,8 @@ from fuseprune.tabular.train import TrainConfig, TrainHistory, split_of, train_o
 if TYPE_CHECKING:
     from fuseprune.tabular.bank import BankConfig as BankConfig
     from fuseprune.tabular.bank import build_bank as build_bank
+    from fuseprune.tabular.compressed import load_compressed as load_compressed
+    from fuseprune.tabular.compressed import save_compressed as save_compressed
     from fuseprune.tabular.distill import distill_tabular as distill_tabular
     from fuseprune.tabular.evaluation import EvalConfig as EvalConfig
     from fuseprune.tabular.evaluation import EvaluationRecord as EvaluationRecord
@@ -50,8 +52,10 @@ _EXPORTS = {
     "evaluate": "fuseprune.tabular.evaluation",
     "export_realtabformer": "fuseprune.tabular.realtabformer",
     "import_realtabformer": "fuseprune.tabular.realtabformer",
+    "load_compressed": "fuseprune.tabular.compressed",
     "make_tabular_plan": "fuseprune.tabular.pruning",
     "prune_tabular": "fuseprune.tabular.pruning",
+    "save_compressed": "fuseprune.tabular.compressed",
     "score_tabular": "fuseprune.tabular.scoring",
 }
 
@@ -77,12 +81,14 @@ __all__ = [
     "export_realtabformer",
     "import_realtabformer",
     "load_codec",
+    "load_compressed",
     "make_tabular_plan",
     "mean_row_nll",
     "prune_tabular",
     "sample_ids",
     "sample_rows",
     "sample_to_file",
+    "save_compressed",
     "score_tabular",
     "split_of",
     "tabular_loss_fn",

@@ -9,6 +9,10 @@ including the attention scaling flags ``scale_attn_weights`` and
 ``scale_attn_by_inverse_layer_idx`` read per layer from its ``layer_idx``, so
 pruned models (renumbered and compensated by surgery) decode exactly.
 
+A projection replaced by compression (two low-rank factors, a Tucker or
+tensor-train layer, an int8 linear layer) is applied through its own module;
+a plain ``Conv1D`` is multiplied in place as before.
+
 Anything it does not implement (cross attention, ``reorder_and_upcast_attn``,
 another architecture, a layer replaced by a wrapper) is decoded by
 :class:`HFStepper`, the model's own forward pass with its own cache.
@@ -104,17 +108,27 @@ def make_stepper(model: nn.Module) -> Stepper:
     return HFStepper(model)
 
 
+#: A projection: a Conv1D's (weight, bias), or the module that replaced it.
+Projection = tuple[torch.Tensor, torch.Tensor] | nn.Module
+
+
+def _projection(module: nn.Module) -> Projection:
+    from transformers.pytorch_utils import Conv1D
+
+    return (module.weight, module.bias) if type(module) is Conv1D else module
+
+
 class _Block:
-    """One GPT-2 block's weights (views of the model's own tensors) and attention scaling."""
+    """One GPT-2 block's weights (views of the model's own tensors, or replaced modules) and attention scaling."""
 
     def __init__(self, block: GPT2Block, activation: str) -> None:
         attn, mlp = block.attn, block.mlp
         self.ln_1 = (block.ln_1.weight, block.ln_1.bias, block.ln_1.eps)
         self.ln_2 = (block.ln_2.weight, block.ln_2.bias, block.ln_2.eps)
-        self.qkv = (attn.c_attn.weight, attn.c_attn.bias)
-        self.proj = (attn.c_proj.weight, attn.c_proj.bias)
-        self.fc = (mlp.c_fc.weight, mlp.c_fc.bias)
-        self.fc_proj = (mlp.c_proj.weight, mlp.c_proj.bias)
+        self.qkv = _projection(attn.c_attn)
+        self.proj = _projection(attn.c_proj)
+        self.fc = _projection(mlp.c_fc)
+        self.fc_proj = _projection(mlp.c_proj)
         self.heads, self.head_dim = attn.num_heads, attn.head_dim
         self.scaling = attention_scaling(attn)
         self.act = _ACTIVATIONS.get(activation) or mlp.act
@@ -152,7 +166,7 @@ class LeanGPT2:
         activation = gpt2.config.activation_function
         self.blocks = [_Block(cast("GPT2Block", block), activation) for block in t.h]
         self.width, self.positions = self.wte.shape[1], self.wpe.shape[0]
-        self.inner = self.blocks[0].fc[0].shape[1] if self.blocks else 0
+        self.inner = gpt2.config.n_inner or 4 * self.width
         self._rows, self._shape = -1, (-1, -1)
         #: Rows computed at each position since the decoder was made (shared rows count once).
         self.rows_computed = [0] * self.positions
@@ -197,7 +211,10 @@ class LeanGPT2:
     def _attention(self, block: _Block, index: int, position: int, rows: int, groups: Groups | None) -> None:
         x, heads, dim = self.x[:rows], block.heads, block.head_dim
         h = F.layer_norm(x, (self.width,), *block.ln_1[:2], eps=block.ln_1[2])
-        qkv = torch.addmm(block.qkv[1], h, block.qkv[0], out=self.qkv[:rows]).view(rows, 3, heads, dim)
+        if isinstance(block.qkv, tuple):
+            qkv = torch.addmm(block.qkv[1], h, block.qkv[0], out=self.qkv[:rows]).view(rows, 3, heads, dim)
+        else:
+            qkv = block.qkv(h).view(rows, 3, heads, dim)
         keys, values = self._cache[index, 0], self._cache[index, 1]  # (all rows, heads, length, dim)
         new_keys, new_values = qkv[:, 1], qkv[:, 2]
         if groups is not None:  # every row of a group gets its representative's key and value
@@ -210,14 +227,23 @@ class LeanGPT2:
         context = F.scaled_dot_product_attention(  # one fused kernel: scores, softmax, weighted values
             qkv[:, 0].unsqueeze(2), keys, values, scale=block.scaling
         ).view(rows, self.width)
-        x.add_(block.proj[1]).addmm_(context, block.proj[0])
+        if isinstance(block.proj, tuple):
+            x.add_(block.proj[1]).addmm_(context, block.proj[0])
+        else:
+            x.add_(block.proj(context))
 
     def _mlp(self, block: _Block, rows: int) -> None:
         x = self.x[:rows]
         h = F.layer_norm(x, (self.width,), *block.ln_2[:2], eps=block.ln_2[2])
-        hidden = torch.addmm(block.fc[1], h, block.fc[0], out=self.hidden[:rows])
+        if isinstance(block.fc, tuple):
+            hidden = torch.addmm(block.fc[1], h, block.fc[0], out=self.hidden[:rows])
+        else:
+            hidden = block.fc(h)
         hidden = block.act(hidden)
-        x.add_(block.fc_proj[1]).addmm_(hidden, block.fc_proj[0])
+        if isinstance(block.fc_proj, tuple):
+            x.add_(block.fc_proj[1]).addmm_(hidden, block.fc_proj[0])
+        else:
+            x.add_(block.fc_proj(hidden))
 
 
 class HFStepper:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, cast
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
+from fuseprune.compress.plan import recorded_plan
+from fuseprune.compress.store import MANIFEST, is_compressed, read_compressed, write_compressed
 from fuseprune.errors import ModelError, PathNotFoundError
 from fuseprune.files import write_json_atomic
 from fuseprune.jsonsafe import nan_to_none
@@ -112,7 +114,10 @@ class TabularGPT:
         """
         folder = Path(folder)
         with output_folder(folder, MODEL, overwrite) as tmp:
-            self.model.save_pretrained(tmp, safe_serialization=True)
+            if is_compressed(self.model):  # factorised or int8 modules: safetensors + compression.json
+                write_compressed(self.model, tmp, recorded_plan(self.info))
+            else:
+                self.model.save_pretrained(tmp, safe_serialization=True)
             self.codec.save(tmp)
             sums = checksums(tmp, weight_files(tmp))
             write_json_atomic(tmp / INFO_FILE, nan_to_none({**self.info, CHECKSUM_KEY: sums}))
@@ -125,7 +130,8 @@ class TabularGPT:
         Every part is checked before the weights are read: the config is a sane
         GPT-2, the weight files hold exactly the tensors the config implies,
         shapes included, the codec passes its schema and fits the config, and
-        no weight is NaN. With ``verify`` (the default) the weight files must
+        no weight is NaN. A compressed folder (``compression.json``, see
+        :mod:`fuseprune.compress.store`) is rebuilt from its manifest. With ``verify`` (the default) the weight files must
         also match the sha256 recorded when the folder was saved; a folder
         without a record (saved by an older fuseprune) loads with a warning.
 
@@ -143,7 +149,9 @@ class TabularGPT:
         names = weight_files(folder)
         info = read_json_object(folder / INFO_FILE, "model record") if (folder / INFO_FILE).is_file() else {}
         check_info(folder / INFO_FILE, info)
-        check_tensors(folder, config, file_tensors(folder, names))
+        compressed = (folder / MANIFEST).is_file()
+        if not compressed:  # a compressed folder's tensors are checked against its manifest
+            check_tensors(folder, config, file_tensors(folder, names))
         recorded = info.pop(CHECKSUM_KEY, None)
         if verify and recorded is None:
             log.warning("%s records no weights checksum (saved by an older fuseprune); loading it unverified", folder)
@@ -151,7 +159,8 @@ class TabularGPT:
             verify_checksums(folder, names, recorded)
         codec = load_codec(folder)
         codec.check_model_config(config.vocab_size, config.n_positions)
-        return cls(_read_weights(folder, config), codec, info)
+        model = read_compressed(folder, config) if compressed else _read_weights(folder, config)
+        return cls(model, codec, info)
 
     @classmethod
     def from_realtabformer(cls, folder: str | Path, data: str | Table | None = None) -> TabularGPT:
