@@ -38,6 +38,22 @@ def numbers(low: float, high: float, *, low_open: bool = False, high_open: bool 
     return parse
 
 
+def integers(low: int, high: int) -> Callable[[str], list]:
+    """An argparse type: comma-separated integers, each within ``low`` .. ``high``."""
+    one = integer(low, high)
+
+    def parse(text: str) -> list[int]:
+        items = [item for item in text.split(",") if item.strip()]
+        try:
+            return [one(item) for item in items] if items else one("")  # type: ignore[return-value]
+        except argparse.ArgumentTypeError:
+            raise argparse.ArgumentTypeError(f"must be comma-separated integers, each between {low:,} and "
+                                             f"{high:,}; got {text!r}") from None
+
+    parse.__name__ = "integers"
+    return parse
+
+
 def cmd_compress(args: argparse.Namespace) -> None:
     """Run (or resume) a compression search on a teacher; save the fastest model at the target quality."""
     from fuseprune.cli.compare_commands import GridDisplay
@@ -85,11 +101,12 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
                 "their combinations; save the fastest model that keeps the target quality")
     p.add_argument("model", metavar="MODEL", help="the teacher's model folder")
     fraction = numbers(0.0, 1.0, low_open=True)
+    ranks = integers(1, 100_000)
     add_config_options(p, ExploreConfig, SEARCH_FIELDS, helps={"data": "bundled data set or CSV the teacher was "
                                                                "trained on (default: the one the model records)"},
                        types={"target_quality": number(0.0, 1.0, low_open=True), "depth": fraction,
-                              "sparsity": numbers(0.0, 1.0, high_open=True), "svd": fraction, "tucker": fraction,
-                              "tt": fraction, "combine": integer(0, 100), "heal_epochs": integer(0, 1000),
+                              "sparsity": numbers(0.0, 1.0, high_open=True), "svd": fraction, "tucker": ranks,
+                              "tt": ranks, "combine": integer(0, 100), "heal_epochs": integer(0, 1000),
                               "heal_minutes": number(0.0), "quality_seeds": seeds,
                               "speed_rows": integer(1, MAX_SPEED_ROWS), "speed_repeats": integer(1, 1000),
                               "batch_size": integer(0, 1_000_000)})

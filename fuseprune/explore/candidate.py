@@ -38,6 +38,7 @@ import torch
 
 from fuseprune.compress import CompressionPlan, PlanContext, apply_plan, apply_to_model, make_compression_plan
 from fuseprune.compress.base import COMPRESSIONS, nonzero_parameters
+from fuseprune.compress.plan import INFO_KEY
 from fuseprune.errors import ModelError
 from fuseprune.explore.config import ExploreConfig
 from fuseprune.explore.grid import TEACHER, Candidate
@@ -47,6 +48,7 @@ from fuseprune.outputs import MARKER
 from fuseprune.presets import distill_config, preset_of
 from fuseprune.progress import quiet_transformers
 from fuseprune.tabular import TabularGPT, split_of, tabular_loss_fn
+from fuseprune.tabular.compressed import save_compressed
 from fuseprune.tabular.evaluation import EvalConfig, evaluate
 from fuseprune.tabular.sampler import default_batch_size, sample_ids
 from fuseprune.tabular.scoring import calibration_batches
@@ -145,6 +147,8 @@ def build(config: ExploreConfig, candidate: Candidate, teacher: TabularGPT,
     if rest is not None:
         bundle = apply_plan(bundle, rest)
     plan = CompressionPlan(first.steps + (rest.steps if rest is not None else ()))
+    # one record of every step in order (two apply_plan calls would record the second with the first as previous)
+    bundle.info[INFO_KEY] = {"order": list(plan.order), "steps": plan.to_dict()["steps"]}
     return bundle, plan, heal
 
 
@@ -163,7 +167,7 @@ def heal_model(config: ExploreConfig, student: TabularGPT, teacher: TabularGPT, 
     try:
         healed, history = distill_tabular(student, teacher, train, recipe)
     except ModelError as exc:  # a student the distiller does not take (e.g. as many layers as the teacher)
-        log.warning("not healing: %s", exc)
+        log.info("not healing: %s", exc)
         heal["note"] = f"not healed: {exc}"
         return student, heal
     again = CompressionPlan(tuple(step for step in plan.steps if step.method in REAPPLIED))
@@ -213,7 +217,7 @@ def saved_bytes(bundle: TabularGPT, plan: CompressionPlan | None, keep: Path | N
         if plan is None:
             bundle.save(folder)
         else:
-            _save(bundle, folder, plan)
+            save_compressed(bundle, folder, plan)
         size = directory_bytes(folder, keep=lambda p: p.name != MARKER)
         if keep is not None:
             if keep.exists():
@@ -222,11 +226,3 @@ def saved_bytes(bundle: TabularGPT, plan: CompressionPlan | None, keep: Path | N
             folder.rename(keep)
     return size
 
-
-def _save(bundle: TabularGPT, folder: Path, plan: CompressionPlan) -> None:
-    try:
-        from fuseprune.compress.store import save_compressed
-    except ImportError:  # the compressed-model store is not there yet: plain results save as model folders
-        bundle.save(folder)
-        return
-    save_compressed(bundle, folder, plan)

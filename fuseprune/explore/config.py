@@ -37,10 +37,10 @@ class ExploreConfig(ConfigMixin):
         "help": "sparsity: fractions of the projection weights set to zero, each in [0, 1)"})
     svd: tuple[float, ...] = field(default=(0.5, 0.25), metadata={
         "help": "svd: fractions of each feed-forward projection's parameters the two factors keep, each in (0, 1]"})
-    tucker: tuple[float, ...] = field(default=(0.5, 0.25), metadata={
-        "help": "tucker: fractions of each feed-forward projection's parameters the factors keep, each in (0, 1]"})
-    tt: tuple[float, ...] = field(default=(0.5, 0.25), metadata={
-        "help": "tt: fractions of each feed-forward projection's parameters the cores keep, each in (0, 1]"})
+    tucker: tuple[int, ...] = field(default=(16, 8), metadata={
+        "help": "tucker: caps on every mode rank of the feed-forward projections (2 modes per side)"})
+    tt: tuple[int, ...] = field(default=(32, 16, 8), metadata={
+        "help": "tt: caps on every inner tensor-train rank of the feed-forward projections (2 modes per side)"})
     combine: int = field(default=1, metadata={
         "help": "settings per method combined with the other methods' (the strongest that kept the target "
                 "alone; 0 = no combinations)"})
@@ -69,9 +69,12 @@ class ExploreConfig(ConfigMixin):
             check_range("sparsity", value, 0.0, 1.0)
             if value >= 1.0:
                 raise ConfigError(f"`sparsity` must be at least 0 and below 1; got {value}.")
-        for name in ("svd", "tucker", "tt"):
+        for value in self.svd:
+            check_range("svd", value, 0.0, 1.0, low_open=True)
+        for name in ("tucker", "tt"):
+            object.__setattr__(self, name, tuple(int(v) for v in getattr(self, name)))
             for value in getattr(self, name):
-                check_range(name, value, 0.0, 1.0, low_open=True)
+                check_range(name, value, 1, 100_000)
         for method in self.methods:
             if method != "int8" and not self.settings(method):
                 raise ConfigError(f"method {method!r} needs at least one setting; pass --{method} values.")
@@ -87,7 +90,7 @@ class ExploreConfig(ConfigMixin):
         check_range("batch_size", self.batch_size, 0, 1_000_000)
         _check_strategy(self.depth_strategy)
 
-    def settings(self, method: str) -> tuple[float, ...]:
+    def settings(self, method: str) -> tuple[float, ...] | tuple[int, ...]:
         """The values explored for ``method`` (int8 has none: one candidate)."""
         return () if method == "int8" else tuple(getattr(self, method))
 

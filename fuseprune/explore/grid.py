@@ -2,8 +2,9 @@
 
 First every method alone at each setting (``depth`` removes a fraction of the
 layers by a strategy; ``sparsity`` zeroes a fraction of the projection
-weights; ``svd``, ``tucker`` and ``tt`` keep a fraction of each feed-forward
-projection's parameters; ``int8`` has one setting). Then combinations, in
+weights; ``svd`` keeps a fraction of each feed-forward projection's
+parameters; ``tucker`` and ``tt`` cap the ranks of its tensor decomposition;
+``int8`` has one setting). Then combinations, in
 :data:`~fuseprune.explore.config.ORDER` (depth, then one of sparsity, svd,
 tucker or tt, then int8 last), of the ``combine`` strongest settings of each
 method that kept the target quality alone: a setting that loses too much alone
@@ -27,8 +28,8 @@ SETTINGS: dict[str, tuple[str, bool]] = {
     "depth": ("remove", True),
     "sparsity": ("sparsity", True),
     "svd": ("fraction", False),
-    "tucker": ("fraction", False),
-    "tt": ("fraction", False),
+    "tucker": ("rank", False),
+    "tt": ("rank", False),
 }
 Options = tuple[tuple[str, Any], ...]
 

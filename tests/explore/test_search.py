@@ -10,6 +10,7 @@ from fuseprune.compare.backends import Backend
 from fuseprune.errors import ConfigError
 from fuseprune.explore import ExploreConfig, run_search
 from fuseprune.explore.store import RESULTS_FILE, slug
+from fuseprune.tabular import TabularGPT
 
 
 class InProcess(Backend):
@@ -27,7 +28,7 @@ class InProcess(Backend):
 
 
 def search(model_dir, **changes):
-    settings = {"model": str(model_dir), "data": "breast-cancer-wisconsin", "methods": ("depth", "sparsity"),
+    settings = {"model": str(model_dir), "data": "breast-cancer-wisconsin", "methods": ("depth", "sparsity", "int8"),
                 "sparsity": (0.2, 0.9), "target_quality": 0.9, "heal_epochs": 1, "speed_rows": 32,
                 "speed_repeats": 1, "batch_size": 32, **changes}
     return ExploreConfig(**settings)
@@ -43,8 +44,8 @@ def finished(tiny_model_dir, tmp_path_factory):
 
 def test_every_candidate_is_measured_once_and_listed_in_the_report(finished):
     out, summary, backend = finished
-    singles = ["depth(remove=1,strategy=tail)", "sparsity(sparsity=0.2)", "sparsity(sparsity=0.9)"]
-    assert backend.labels[:4] == ["teacher", *singles]
+    singles = ["depth(remove=1,strategy=tail)", "sparsity(sparsity=0.2)", "sparsity(sparsity=0.9)", "int8"]
+    assert backend.labels[:5] == ["teacher", *singles]
     assert len(backend.labels) == len(set(backend.labels)) == summary.candidates + 1
     report = (out / "report" / "report.md").read_text()
     listed = [json.loads(line)["candidate"] for line in (out / "report" / "candidates.jsonl").read_text().splitlines()]
@@ -55,7 +56,7 @@ def test_every_candidate_is_measured_once_and_listed_in_the_report(finished):
     assert (out / "report" / "quality_vs_bytes.png").stat().st_size > 0
 
 
-def test_the_chosen_model_is_the_fastest_at_or_above_the_target(finished):
+def test_the_chosen_model_is_the_fastest_at_or_above_the_target(finished, tiny_model_dir):
     out, summary, _ = finished
     rows = [json.loads(line) for line in (out / "report" / "candidates.jsonl").read_text().splitlines()]
     teacher = next(r for r in rows if r["candidate"] == "teacher")
@@ -64,6 +65,7 @@ def test_the_chosen_model_is_the_fastest_at_or_above_the_target(finished):
     fastest = max(passing, key=lambda r: r["rows_per_second"] / r["teacher_rows_per_second"])
     assert summary.chosen == fastest["candidate"]
     assert f"**`{fastest['candidate']}`**" in (out / "report" / "report.md").read_text()
+    assert TabularGPT.load(out / "best").codec.to_dict() == TabularGPT.load(tiny_model_dir).codec.to_dict()
     saved = json.loads((out / "best" / "fuseprune.json").read_text())
     assert saved["compression"]["order"] == [step.split("(")[0] for step in summary.chosen.split("+")]
     assert [p.name for p in (out / "models").iterdir()] == [slug(summary.chosen)]  # the others are cleared
