@@ -5,8 +5,8 @@ For each preset (``default`` and ``seed`` by default) on breast-cancer-wisconsin
   sparsity sweep   magnitude sparsity 0 (the teacher), 0.1 .. 0.9 of the projection weights:
                    SDMetrics quality, diagnostic and non-zero parameters (the shape of the
                    REaLTabFormer compression study's table)
-  factorisation    svd, tucker and tt at each fraction of the feed-forward parameters kept, and
-                   int8: quality, compression ratio (teacher bytes on disk / the model's) and rows/s,
+  factorisation    svd at each fraction of the feed-forward parameters kept, tucker and tt at each
+                   rank cap, and int8: quality, compression ratio (teacher bytes on disk / the model's) and rows/s,
                    every model timed side by side with the teacher in ONE run (alternating rounds,
                    same batch), with each model's rows/s relative to the teacher's
 
@@ -50,7 +50,6 @@ from fuseprune.tabular.cache import load_or_train, teacher_folder
 
 REPO = Path(__file__).resolve().parent.parent
 STATUS = Console(stderr=True, log_path=False)
-FACTORISATIONS = ("svd", "tucker", "tt")
 
 
 def teacher_of(preset: str, args: argparse.Namespace) -> tuple[TabularGPT, Path]:
@@ -93,15 +92,15 @@ def sweep(config: ExploreConfig, teacher: TabularGPT, train: Any, holdout: Any, 
 def factorisations(config: ExploreConfig, teacher: TabularGPT, train: Any, holdout: Any,
                    args: argparse.Namespace) -> tuple[list, list[str]]:
     """Every factorisation (and int8): quality, compression ratio and rows/s beside the teacher's in one run."""
-    wanted = [(m, f) for m in args.methods if m in FACTORISATIONS for f in args.fractions]
-    wanted += [("int8", None)] if "int8" in args.methods else []
+    wanted: list[tuple[str, dict[str, Any]]] = [("svd", {"fraction": f}) for f in args.fractions]
+    wanted += [(m, {"rank": r}) for m in ("tucker", "tt") for r in args.ranks]
+    wanted = [(m, o) for m, o in wanted if m in args.methods] + ([("int8", {})] if "int8" in args.methods else [])
     skipped = sorted({m for m, _ in wanted if m not in COMPRESSIONS})
     models = []
-    for method, fraction in [(m, f) for m, f in wanted if m in COMPRESSIONS]:
-        label = method if fraction is None else f"{method} {fraction:g}"
+    for method, options in [(m, o) for m, o in wanted if m in COMPRESSIONS]:
+        label = " ".join([method, *(f"{k} {v:g}" for k, v in options.items())])
         STATUS.log(f"building {label}")
-        candidate = one(method) if fraction is None else one(method, fraction=fraction)
-        bundle, plan, _ = build(config, candidate, teacher, train)
+        bundle, plan, _ = build(config, one(method, **options), teacher, train)
         quality = quality_of(config, bundle, train, holdout, ceiling=False)
         models.append((label, bundle, plan, quality))
     teacher_bytes = saved_bytes(teacher, None)
@@ -153,7 +152,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--seed-minutes", type=float, default=20.0, help="training budget of the seed teacher")
     parser.add_argument("--sparsity", default="0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9", help="sparsity levels")
     parser.add_argument("--methods", default="svd,tucker,tt,int8", help="factorisations (and int8) to measure")
-    parser.add_argument("--fractions", default="0.5,0.25,0.1", help="fractions of the parameters a factorisation keeps")
+    parser.add_argument("--fractions", default="0.5,0.25,0.1", help="fractions of the parameters svd keeps")
+    parser.add_argument("--ranks", default="32,16,8", help="rank caps of tucker and tt")
     parser.add_argument("--heal-epochs", type=int, default=0, help="distillation epochs healing each model (0 = none)")
     parser.add_argument("--heal-minutes", type=float, default=5.0, help="budget of each healing in minutes")
     parser.add_argument("--quality-seeds", default="0,1,2", help="sampling seeds per quality figure")
@@ -168,13 +168,14 @@ def arguments() -> argparse.Namespace:
     args = parser.parse_args()
     if args.quick:
         args.train_epochs, args.seed_minutes, args.heal_minutes = 1, 0.5, 0.2
-        args.sparsity, args.fractions, args.quality_seeds = "0.5,0.9", "0.5", "0"
+        args.sparsity, args.fractions, args.ranks, args.quality_seeds = "0.5,0.9", "0.5", "8", "0"
         args.speed_rows, args.rounds = 64, 2
         args.teachers = str(Path(args.teachers).with_name(Path(args.teachers).name + "-quick"))
     args.presets = [p.strip() for p in args.presets.split(",") if p.strip()]
     args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     args.sparsity = [float(s) for s in args.sparsity.split(",") if s.strip()]
     args.fractions = [float(s) for s in args.fractions.split(",") if s.strip()]
+    args.ranks = [int(s) for s in args.ranks.split(",") if s.strip()]
     args.quality_seeds = [int(s) for s in args.quality_seeds.split(",") if s.strip()]
     args.teacher = dict(item.split("=", 1) for item in args.teacher)
     return args
