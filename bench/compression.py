@@ -66,9 +66,9 @@ def teacher_of(preset: str, args: argparse.Namespace) -> tuple[TabularGPT, Path]
 
 def search_config(folder: Path, args: argparse.Namespace) -> ExploreConfig:
     """The settings :func:`build` and the measurements read (healing, seeds, speed rows and rounds)."""
-    return ExploreConfig(model=str(folder), data=args.data, heal_epochs=args.heal_epochs, heal_minutes=args.heal_minutes,
-                         quality_seeds=tuple(args.quality_seeds), speed_rows=args.speed_rows,
-                         speed_repeats=args.rounds, batch_size=args.batch_size)
+    return ExploreConfig(model=str(folder), data=args.data, heal_epochs=args.heal_epochs,
+                         heal_minutes=args.heal_minutes, quality_seeds=tuple(args.quality_seeds),
+                         speed_rows=args.speed_rows, speed_repeats=args.rounds, batch_size=args.batch_size)
 
 
 def one(method: str, **options: Any) -> Candidate:

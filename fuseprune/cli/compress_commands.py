@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fuseprune.cli.config_options import add_config_options, config_from_args
-from fuseprune.cli.output import MAX_SPEED_ROWS, emit, err, integer, number, out, seeds, table
+from fuseprune.cli.output import MAX_SPEED_ROWS, emit, err, integer, number, seeds, table
 from fuseprune.explore.config import ExploreConfig
 
 #: ExploreConfig fields the command exposes (``--field-name``), in the order of its help.

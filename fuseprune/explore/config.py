@@ -97,7 +97,7 @@ class ExploreConfig(ConfigMixin):
 
 def expand_methods(names: tuple[str, ...]) -> tuple[str, ...]:
     """``all`` becomes every method; the others are checked (the error lists the known ones); in :data:`ORDER`."""
-    chosen = set()
+    chosen: set[str] = set()
     for name in names:
         if name == "all":
             chosen.update(ORDER)
