@@ -99,11 +99,15 @@ def render_plan(plan: Any, path: str) -> Any:
 
 def cmd_prune(args: argparse.Namespace) -> None:
     """Apply a plan to a saved model and write the smaller model folder."""
+    from fuseprune.compress.plan import is_compression_plan
     from fuseprune.outputs import MODEL, check_folder
     from fuseprune.pruning import PrunePlan
     from fuseprune.tabular.pruning import prune_tabular
 
     check_folder(args.out, MODEL, args.overwrite, option="--out")
+    if is_compression_plan(args.plan):
+        compress_with_plan(args)
+        return
     bundle = load_model(args.model_dir, args)
     plan = PrunePlan.load(args.plan)
     pruned = prune_tabular(bundle, plan)
@@ -117,6 +121,23 @@ def cmd_prune(args: argparse.Namespace) -> None:
     from fuseprune.cli.output import table
 
     emit(args, payload, lambda: table("pruned", ["", ""], rows))
+
+
+def compress_with_plan(args: argparse.Namespace) -> None:
+    """Apply a compression plan (``fuseprune prune MODEL PLAN --out DIR`` with a compression plan)."""
+    from fuseprune.cli.output import table
+    from fuseprune.compress import CompressionPlan, apply_plan, nonzero_parameters
+
+    plan = CompressionPlan.load(args.plan)
+    bundle = load_model(args.model_dir, args)
+    small = apply_plan(bundle, plan)
+    small.save(args.out, overwrite=args.overwrite)
+    payload = {"out": args.out, "order": list(plan.order), "parameters_before": bundle.num_parameters,
+               "parameters_after": small.num_parameters, "nonzero_after": nonzero_parameters(small.model)}
+    rows = [("model folder", args.out), ("steps", " -> ".join(plan.order)),
+            ("parameters", f"{bundle.num_parameters:,} -> {small.num_parameters:,}"),
+            ("non-zero parameters", f"{payload['nonzero_after']:,}")]
+    emit(args, payload, lambda: table("compressed", ["", ""], rows))
 
 
 def cmd_distill(args: argparse.Namespace) -> None:
@@ -197,10 +218,10 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--out", required=True, help="plan JSON file to write")
     add_overwrite(p)
-    p = command("prune", cmd_prune, "apply a prune plan: write a smaller model folder")
+    p = command("prune", cmd_prune, "apply a prune plan or a compression plan: write a smaller model folder")
     p.add_argument("model_dir", help="model folder the plan was made for")
     add_no_verify(p)
-    p.add_argument("plan", help="plan JSON file")
+    p.add_argument("plan", help="plan JSON file (a layer plan, or a compression plan)")
     p.add_argument("--out", required=True, help="model folder to write")
     add_overwrite(p)
     p = command("distill", cmd_distill, "heal a pruned student by knowledge distillation from its teacher")

@@ -123,6 +123,15 @@ class CompressionPlan:
         return cls.from_json(path.read_bytes())
 
 
+def is_compression_plan(path: str | Path) -> bool:
+    """Whether the file at ``path`` claims to be a compression plan (its ``format``); False if it cannot be read."""
+    try:
+        data = json.loads(Path(path).read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("format") == FORMAT
+
+
 Request = tuple[str, "Mapping[str, Any] | MethodOptions | None"]
 
 

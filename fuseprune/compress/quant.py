@@ -108,7 +108,8 @@ def quiet_quantisation() -> Iterator[None]:
     """Silence torch's notice that quantised tensors are deprecated (torch 2.13 still runs them; see the doc)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*quantized tensor creation functions.*", category=UserWarning)
-        warnings.filterwarnings("ignore", message=".*torch.ao.quantization is deprecated.*", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message=".*torch.ao.quantization is deprecated.*",
+                                category=DeprecationWarning)
         yield
 
 

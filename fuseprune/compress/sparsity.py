@@ -32,7 +32,6 @@ from fuseprune.compress.base import (
     register_method,
 )
 from fuseprune.compress.plan import Step
-from fuseprune.config import check_range
 from fuseprune.errors import ConfigError
 
 SCOPES = ("global", "layer")
@@ -101,6 +100,8 @@ class Sparsity(Method):
 
     def apply(self, model: nn.Module, step: Step) -> None:
         """Zero the ``counts[name]`` smallest weights of each named matrix (ties: the earlier position)."""
+        given = {k: step.options[k] for k in ("sparsity", "scope", "target") if k in step.options}
+        SparsityOptions(**given)  # a recorded sparsity outside [0, 1) or unknown scope is refused as when planned
         counts = step.options.get("counts")
         if not isinstance(counts, dict):
             raise ConfigError("a sparsity step's `counts` must map weight names to counts.")

@@ -131,7 +131,8 @@ class TabularGPT:
         GPT-2, the weight files hold exactly the tensors the config implies,
         shapes included, the codec passes its schema and fits the config, and
         no weight is NaN. A compressed folder (``compression.json``, see
-        :mod:`fuseprune.compress.store`) is rebuilt from its manifest. With ``verify`` (the default) the weight files must
+        :mod:`fuseprune.compress.store`) is rebuilt from its manifest.
+        With ``verify`` (the default) the weight files must
         also match the sha256 recorded when the folder was saved; a folder
         without a record (saved by an older fuseprune) loads with a warning.
 
