@@ -98,6 +98,8 @@ def run_search(
     teacher = TabularGPT.load(config.model)
     split_of(teacher, load_teacher_table(teacher, config.data))  # a table that does not fit is refused first
     layers = teacher.model.config.n_layer
+    singles = single_candidates(config, layers)
+    _check_settings(singles, teacher.model)  # a rank above a layer's is refused before anything is written
     runner = make_backend(backend, jobs, ray_address) if isinstance(backend, str) else backend
     summary = SearchSummary(Path(out))
     progress = progress or _NoProgress()
@@ -111,7 +113,6 @@ def run_search(
         if TEACHER not in store.records():
             raise FusepruneError(f"the teacher could not be measured ({'; '.join(summary.failures)}).")
         teacher_quality = store.records()[TEACHER]["quality"]
-        singles = single_candidates(config, layers)
         _run_candidates("candidates", singles, task, teacher_quality, runner, store, progress, summary)
         combined = combined_candidates(config, layers, store.records(), teacher_quality)
         _run_candidates("combinations", combined, task, teacher_quality, runner, store, progress, summary)
@@ -122,6 +123,20 @@ def run_search(
         raise FusepruneError(f"{len(summary.failures)} candidate(s) failed ({'; '.join(summary.failures)}); the "
                              "others are saved and reported: fix the cause and run the same command again.")
     return summary
+
+
+def _check_settings(singles: Sequence[Candidate], model: Any) -> None:
+    """Plan every single candidate but depth on ``model`` (cheap: planning only resolves ranks and counts).
+
+    Depth is left out: a data-driven strategy would score the model here, and its counts are already in range.
+    """
+    from fuseprune.compress import COMPRESSIONS
+
+    for candidate in singles:
+        for name, options in candidate.requests():
+            if name != "depth":
+                method = COMPRESSIONS.get(name)
+                method.plan(model, method.options(options))
 
 
 def _run_candidates(phase: str, candidates: Sequence[Candidate], task: Any, teacher_quality: float, runner: Backend,

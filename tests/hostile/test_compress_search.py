@@ -54,3 +54,9 @@ def test_resuming_a_search_with_other_settings(refused, model, tmp_path):
     CandidateStore(tmp_path / "out", config, fingerprint_model(TabularGPT.load(model).model).weights_sha256)
     refused(["compress", model, "--methods", "depth", "--target-quality", "0.95", "--out", tmp_path / "out"],
             tmp_path, "holds a search with other settings (target_quality: 0.99 there, 0.95 here)")
+
+
+def test_a_rank_above_the_layers(refused, model, tmp_path):
+    # the tiny model's feed-forward projections are 32 x 128: Tucker modes [8, 4] x [16, 8], largest rank 16
+    refused(["compress", model, "--methods", "tucker", "--tucker", "8,64", "--out", tmp_path / "out"], tmp_path,
+            "`rank` 64 is above the largest tucker rank of transformer.h.0.mlp.c_fc")
