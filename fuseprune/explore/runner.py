@@ -60,6 +60,7 @@ class SearchSummary:
         chosen: Name of the fastest candidate at or above the target, or None.
         best: Where it was saved, or None.
         report: The report's markdown file.
+        records: Every record in the folder by candidate name (the teacher's as ``teacher``).
         failures: ``label: error`` of each candidate that failed.
     """
 
