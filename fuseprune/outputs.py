@@ -89,6 +89,7 @@ CHECKPOINT = Kind("checkpoint", "distillation checkpoint folder",
 REALTABFORMER = Kind("realtabformer", "REaLTabFormer export folder",
                      ("fuseprune.json", "rtf_config.json", "rtf_model.pt"))
 RESULTS = Kind("results", "comparison results folder", ("grid.json", "*"), replaced=False)
+COMPRESSION = Kind("compression", "compression results folder", replaced=False)
 PLAN = Kind("plan", "prune plan")
 SAMPLES = Kind("samples", "sampled rows CSV")
 EVALUATION = Kind("evaluation", "evaluation record")
@@ -96,7 +97,7 @@ SCORES = Kind("scores", "score table")
 BANK = Kind("bank", "fusion bank")
 FUSION = Kind("fusion", "fitted fusion model")
 KINDS = {k.name: k for k in (MODEL, TRANSFORMERS_MODEL, RUN, REPORT, CHECKPOINT, REALTABFORMER, RESULTS,
-                             PLAN, SAMPLES, EVALUATION, SCORES, BANK, FUSION)}
+                             COMPRESSION, PLAN, SAMPLES, EVALUATION, SCORES, BANK, FUSION)}
 
 
 def _fix(kind: Kind, option: str | None) -> str:

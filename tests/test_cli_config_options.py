@@ -106,7 +106,8 @@ FILLED_LATER = {
 
 def test_every_generated_option_defaults_to_its_config_field_default():
     commands = _config_actions(build_parser())
-    assert set(commands) == {"train", "sample", "evaluate", "run", "distill", "compare", "fuse build-bank", "plan"}
+    assert set(commands) == {"train", "sample", "evaluate", "run", "distill", "compare", "compress", "fuse build-bank",
+                             "plan"}
     for command, actions in commands.items():
         for action in actions:
             config, name = getattr(action, CONFIG_FIELD)

@@ -14,7 +14,7 @@ import fuseprune
 
 ROOT = Path(fuseprune.__file__).resolve().parents[1]
 ENGINE = ("models", "scoring", "pruning", "fusion", "compress", "distill", "evaluation", "training")
-APPS = ("fuseprune.tabular", "fuseprune.compare")
+APPS = ("fuseprune.tabular", "fuseprune.compare", "fuseprune.explore")
 #: What the engine must not import even lazily: the apps, and what only they use (data sets, presets, the run).
 NOT_ENGINE = (*APPS, "fuseprune.cli", "fuseprune.pipeline", "fuseprune.presets", "fuseprune.data")
 

@@ -14,7 +14,14 @@ from collections.abc import Sequence
 
 from rich.logging import RichHandler
 
-from fuseprune.cli import compare_commands, fuse_commands, model_commands, prune_commands, rtf_commands
+from fuseprune.cli import (
+    compare_commands,
+    compress_commands,
+    fuse_commands,
+    model_commands,
+    prune_commands,
+    rtf_commands,
+)
 from fuseprune.cli.boundary import Parser, UsageError, report
 from fuseprune.cli.output import command_maker, err
 from fuseprune.lifetime import Terminated, sigterm_raises
@@ -35,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     prune_commands.add_parsers(command)
     rtf_commands.add_parsers(command)
     compare_commands.add_parsers(command)
+    compress_commands.add_parsers(command)
     fuse_commands.add_parsers(sub)
     return parser
 

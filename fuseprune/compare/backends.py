@@ -1,7 +1,9 @@
 """Where grid tasks run: local worker processes (default) or Ray tasks.
 
 A backend takes tasks and yields each finished one with the records it
-returned, calling ``started(task)`` when a task begins. It keeps at most
+returned, calling ``started(task)`` when a task begins. A task is run by
+``work(task)``: :func:`fuseprune.compare.cell.execute` unless another
+(picklable, top-level) function is given, as ``fuseprune compress`` does. It keeps at most
 ``jobs`` tasks in flight. Local workers append their step records to the
 store themselves; Ray workers return them (they may run on other machines).
 """
@@ -19,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import connection
 from typing import Any
 
-from fuseprune.compare.cell import Record, Task, execute
+from fuseprune.compare.cell import Record, execute
 from fuseprune.errors import ConfigError, FusepruneError
 from fuseprune.lifetime import die_with_parent
 from fuseprune.ray_cluster import check_reachable
@@ -30,7 +32,8 @@ log = logging.getLogger(__name__)
 #: Seconds the local backend waits for a task at most before it looks again (and signal handlers run).
 WAKE_INTERVAL = 0.5
 
-Finished = tuple[Task, "list[Record] | BaseException"]
+Finished = tuple[Any, "list[Record] | BaseException"]
+Work = Callable[[Any], "list[Record]"]
 
 
 class Backend(ABC):
@@ -45,8 +48,8 @@ class Backend(ABC):
         self.address = address
 
     @abstractmethod
-    def run(self, tasks: Sequence[Task], started: Callable[[Task], None]) -> Iterator[Finished]:
-        """Run every task, at most ``jobs`` at once."""
+    def run(self, tasks: Sequence[Any], started: Callable[[Any], None], work: Work = execute) -> Iterator[Finished]:
+        """Run ``work(task)`` for every task, at most ``jobs`` at once."""
 
     def close(self) -> None:  # noqa: B027 - an optional hook: backends that start nothing keep this no-op
         """Release what the backend started."""
@@ -66,15 +69,15 @@ class LocalBackend(Backend):
             raise ConfigError("--ray-address needs --backend ray.")
         self._pool = futures.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=die_with_parent, initargs=(os.getpid(),))
-        self._running: dict[futures.Future, Task] = {}
+        self._running: dict[futures.Future, Any] = {}
 
-    def run(self, tasks: Sequence[Task], started: Callable[[Task], None]) -> Iterator[Finished]:
+    def run(self, tasks: Sequence[Any], started: Callable[[Any], None], work: Work = execute) -> Iterator[Finished]:
         """Run ``tasks`` on at most ``jobs`` worker processes; yield each as it finishes."""
         pending, running = list(tasks), self._running
         while pending or running:
             while pending and len(running) < self.jobs:
                 task = pending.pop(0)
-                running[self._pool.submit(execute, task)] = task
+                running[self._pool.submit(work, task)] = task
                 started(task)
             # a short timeout: a signal delivered to another thread runs its handler only when this one wakes
             done, _ = futures.wait(running, timeout=WAKE_INTERVAL, return_when=futures.FIRST_COMPLETED)
@@ -131,15 +134,17 @@ class RayBackend(Backend):
         else:
             ray.init(num_cpus=jobs, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
             self._started = True
-        self._remote = ray.remote(num_cpus=1, max_retries=0)(execute)
+        self._remotes: dict[Work, Any] = {}
 
-    def run(self, tasks: Sequence[Task], started: Callable[[Task], None]) -> Iterator[Finished]:
+    def run(self, tasks: Sequence[Any], started: Callable[[Any], None], work: Work = execute) -> Iterator[Finished]:
         """Run ``tasks`` as Ray tasks, at most ``jobs`` at a time; yield each as it finishes."""
-        pending, running = list(tasks), dict[Any, Task]()  # Ray object reference -> its task
+        remote = self._remotes.get(work) or self._remotes.setdefault(
+            work, self._ray.remote(num_cpus=1, max_retries=0)(work))
+        pending, running = list(tasks), dict[Any, Any]()  # Ray object reference -> its task
         while pending or running:
             while pending and len(running) < self.jobs:
                 task = pending.pop(0)
-                running[self._remote.remote(task)] = task
+                running[remote.remote(task)] = task
                 started(task)
             ready, _ = self._ray.wait(list(running), num_returns=1)
             task = running.pop(ready[0])
