@@ -26,6 +26,7 @@ EXAMPLES: dict[str, dict] = {
     "RunConfig": {"drop_columns": ("age",), "column_types": {"sex": "categorical"}, "metrics": ("quality",)},
     "EvalConfig": {"seeds": (4, 5), "metrics": ("quality", "privacy")},
     "FusionOptions": {"bank": "bank.csv", "exclude_datasets": ("iris", "wine"), "allow_overlap": True},
+    "DepthOptions": {"remove": 2, "strategy": "taylor", "protect": ("first",), "mode": "iterative"},
     "ExploreConfig": {"model": "runs/teacher", "data": "iris", "methods": ("depth", "int8"), "quality_seeds": (0, 1)},
 }
 #: Modules that need an optional extra (imported if it is installed).

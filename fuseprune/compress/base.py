@@ -56,6 +56,7 @@ class PlanContext:
     progress: Progress | None = None
 
 
+@dataclass(frozen=True)
 class MethodOptions(ConfigMixin):
     """Base of the options of a method: a frozen dataclass checked in ``__post_init__``."""
 

@@ -20,15 +20,29 @@ from fuseprune.pruning.fingerprint import fingerprint_model
 
 
 def check_smaller(student: nn.Module, teacher: nn.Module) -> None:
-    """Raise ``ModelError`` unless ``student`` has fewer layers and no more parameters than ``teacher``."""
+    """Raise ``ModelError`` unless ``student`` is a compressed form of ``teacher``.
+
+    It must have no more layers and no more parameters, and fewer layers,
+    fewer parameters (e.g. factorised projections) or fewer non-zero weights
+    (sparsity): a student exactly as large as its teacher is the teacher itself
+    or a copy, which distillation cannot make smaller.
+    """
     layers = get_adapter(student).num_layers, get_adapter(teacher).num_layers
-    if layers[0] >= layers[1]:
+    if layers[0] > layers[1]:
         raise ModelError(f"the student has {layers[0]} layers and the teacher {layers[1]}; distil a student pruned "
-                         "from the teacher (fewer layers), not the teacher itself or a larger model.")
+                         "or compressed from the teacher, not a larger model.")
     sizes = [sum(p.numel() for p in model.parameters()) for model in (student, teacher)]
     if sizes[0] > sizes[1]:
         raise ModelError(f"the student has more parameters ({sizes[0]:,}) than the teacher ({sizes[1]:,}); "
                          "distil a student pruned from this teacher.")
+    if layers[0] == layers[1] and sizes[0] == sizes[1] and _nonzero(student) >= _nonzero(teacher):
+        raise ModelError(f"the student has {layers[0]} layers and the teacher {layers[1]}, and as many parameters "
+                         "and non-zero weights; distil a student pruned or compressed from the teacher, not the "
+                         "teacher itself.")
+
+
+def _nonzero(model: nn.Module) -> int:
+    return sum(int(p.count_nonzero()) for p in model.parameters())
 
 
 def teacher_layer_map(info: dict[str, Any], teacher: nn.Module) -> list[int] | None:

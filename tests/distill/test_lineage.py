@@ -61,3 +61,14 @@ def test_a_student_as_deep_as_or_larger_than_its_teacher_is_refused(tiny_bundle,
     wide = build_model(tiny_bundle.codec, ModelPreset("wide", 1, 2, 64, 0.0, "wider than tiny"))
     with pytest.raises(ModelError, match="the student has more parameters"):
         check_smaller(wide, tiny_bundle.model)
+
+
+def test_a_student_as_deep_as_its_teacher_but_sparser_is_accepted(tiny_bundle):
+    import copy
+
+    import torch
+
+    sparse = copy.deepcopy(tiny_bundle.model)
+    with torch.no_grad():
+        sparse.transformer.h[0].mlp.c_fc.weight[0, 0] = 0.0  # one weight fewer: a compressed student
+    check_smaller(sparse, tiny_bundle.model)
