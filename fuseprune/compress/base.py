@@ -63,7 +63,7 @@ class MethodOptions(ConfigMixin):
     @classmethod
     def build(cls, method: str, given: Mapping[str, Any]) -> MethodOptions:
         """Return the options of ``method`` from a mapping; an unknown name is refused by name."""
-        names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+        names = tuple(f.name for f in fields(cls))
         unknown = sorted(set(given) - set(names))
         if unknown:
             raise ConfigError(f"compression {method!r} has no option {', '.join(unknown)}; "
