@@ -5,9 +5,9 @@ The folder is created with both (and fuseprune's ``.fuseprune`` marker, kind
 
 ``grid.json`` records the fuseprune version and the :class:`GridConfig`; a
 folder made by another version or another grid is refused, naming the
-difference. The one change allowed is more strategies (the same grid
-otherwise): the finished cells stay valid, so ``grid.json`` is updated and
-only the new cells run. ``results.jsonl`` gets one JSON line per finished step, written by
+difference. The one change allowed is more data sets or strategies (the same
+grid otherwise): the finished cells stay valid, so ``grid.json`` is updated
+and only the new cells run. ``results.jsonl`` gets one JSON line per finished step, written by
 a single ``write`` on a file opened for appending and flushed to disk, so
 several worker processes can share it and a killed process leaves at most one
 torn last line, which readers skip (and the next append starts on a new line).
@@ -55,9 +55,10 @@ class ResultStore:
         if grid_file.is_file():
             stored = _read_grid(grid_file)
             self.config = GridConfig.from_dict(stored["grid"])
-            if config is not None and stored["fuseprune"] == __version__ and _adds_strategies(self.config, config):
-                log.info("%s: adding strategies %s to the grid", self.folder,
-                         ", ".join(s for s in config.strategies if s not in self.config.strategies))
+            if config is not None and stored["fuseprune"] == __version__ and _extends(self.config, config):
+                added = [name for name in (*config.datasets, *config.strategies)
+                         if name not in (*self.config.datasets, *self.config.strategies)]
+                log.info("%s: adding %s to the grid", self.folder, ", ".join(added))
                 write_json_atomic(grid_file, {**stored, "grid": config.to_dict()})
                 self.config = config
             elif config is not None:
@@ -172,12 +173,13 @@ def _read_grid(path: Path) -> dict[str, Any]:
     return stored
 
 
-def _adds_strategies(stored: GridConfig, config: GridConfig) -> bool:
-    """True if ``config`` is the stored grid with strategies added (its finished cells stay valid)."""
+def _extends(stored: GridConfig, config: GridConfig) -> bool:
+    """True if ``config`` is the stored grid with data sets or strategies added (its finished cells stay valid)."""
     if stored.to_dict() == config.to_dict():
         return False
-    same_otherwise = {**stored.to_dict(), "strategies": None} == {**config.to_dict(), "strategies": None}
-    return same_otherwise and set(stored.strategies) < set(config.strategies)
+    grown = ("datasets", "strategies")
+    same_otherwise = {**stored.to_dict(), **dict.fromkeys(grown)} == {**config.to_dict(), **dict.fromkeys(grown)}
+    return same_otherwise and all(set(getattr(stored, name)) <= set(getattr(config, name)) for name in grown)
 
 
 def _check_same(path: Path, stored: dict[str, Any], config: GridConfig) -> None:

@@ -39,7 +39,7 @@ def test_a_folder_of_another_grid_is_refused_naming_the_difference(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == before
 
 
-def test_a_grid_with_more_strategies_extends_the_folder_and_fewer_or_other_ones_are_refused(tmp_path):
+def test_a_grid_with_more_strategies_or_data_sets_extends_the_folder_and_fewer_or_other_ones_are_refused(tmp_path):
     ResultStore(tmp_path / "out", grid(strategies=("weight_norm", "random")))
     line = {"dataset": "iris", "seed": 0, "strategy": "random", "step": 0}
     append_line(tmp_path / "out" / "results.jsonl", line)
@@ -51,6 +51,10 @@ def test_a_grid_with_more_strategies_extends_the_folder_and_fewer_or_other_ones_
         ResultStore(tmp_path / "out", grid(strategies=("weight_norm",)))  # fewer: would orphan finished cells
     with pytest.raises(ConfigError, match="different grid"):
         ResultStore(tmp_path / "out", grid(strategies=("weight_norm", "random", "tail", "head"), seeds=(1,)))
+    more = ResultStore(tmp_path / "out", grid(datasets=("iris", "wine"), strategies=("weight_norm", "random", "tail")))
+    assert more.config.datasets == ("iris", "wine") and list(read_lines(more.path)) == [line]
+    with pytest.raises(ConfigError, match="different grid"):
+        ResultStore(tmp_path / "out", grid(datasets=("wine",), strategies=("weight_norm", "random", "tail")))
 
 
 def test_a_folder_of_another_version_is_refused(tmp_path):
