@@ -1,0 +1,313 @@
+"""The fusion design study: regret at k = L/2 of every design, leave-one-dataset-out and leave-one-preset-out.
+
+    PYTHONPATH=. python bench/fusion_study.py [--root /work/study/fusion2] [--out docs/fusion-design.json]
+
+Reads (and extends on demand) the caches of bench/fusion_collect.py. Every strategy removes one layer at a time
+(re-ranking the pruned model); its final set is scored by regret on the holdout subset table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fusion_cache import TeacherCache  # noqa: E402
+from fusion_collect import teachers  # noqa: E402
+
+from fuseprune.fusion.bank import FusionBank  # noqa: E402
+from fuseprune.fusion.forest import ForestFusion  # noqa: E402
+from fuseprune.fusion.linear import LinearFusion  # noqa: E402
+from fuseprune.fusion.strategy import DEFAULT_BANK  # noqa: E402
+from fuseprune.pruning.subsets import regret_of  # noqa: E402
+from fuseprune.pruning.targets import removal_ranking  # noqa: E402
+from fuseprune.scoring import list_signals  # noqa: E402
+
+log = logging.getLogger("fusion_study")
+SIGNALS = list_signals()
+Keep = Callable[[TeacherCache, tuple[int, ...], list[int]], list[float]]
+
+
+# ---------------------------------------------------------------- paths and regret
+def final_set(cache: TeacherCache, keep: Keep) -> tuple[int, ...]:
+    """The k = L/2 layers a keep-score function removes one at a time."""
+    removed: list[int] = []
+    for _ in range(cache.n_layer // 2):
+        kept = [i for i in range(cache.n_layer) if i not in removed]
+        scores = keep(cache, tuple(sorted(removed)), kept)
+        removed.append(kept[removal_ranking(scores, range(len(kept)))[0]])
+    return tuple(sorted(removed))
+
+
+def regret(cache: TeacherCache, chosen: tuple[int, ...]) -> float:
+    return regret_of(cache.table("holdout"), chosen).regret
+
+
+def signal_keep(name: str) -> Keep:
+    return lambda cache, removed, kept: cache.signals(removed)[name]
+
+
+def tail_keep(cache: TeacherCache, removed: tuple[int, ...], kept: list[int]) -> list[float]:
+    return [-float(i) for i in range(len(kept))]
+
+
+# ---------------------------------------------------------------- features and targets
+def context(cache: TeacherCache, removed: tuple[int, ...], kept: list[int]) -> dict[str, np.ndarray]:
+    n, total = len(kept), cache.n_layer
+    depth = np.array([i / (n - 1) if n > 1 else 0.0 for i in range(n)])
+    return {"depth": depth, "removed_fraction": np.full(n, len(removed) / total), "layers_left": np.full(n, n / 12),
+            "width": np.full(n, cache.n_embd / 128)}
+
+
+def features(cache: TeacherCache, removed: tuple[int, ...], kept: list[int], names: list[str]) -> np.ndarray:
+    """Feature matrix (layers x names) of one state: signal keep scores and context features."""
+    sig = cache.signals(removed)
+    ctx = context(cache, removed, kept)
+    cols = []
+    for name in names:
+        if name in sig:
+            cols.append(np.asarray(sig[name], dtype=float))
+        elif name in ctx:
+            cols.append(ctx[name])
+        elif "*" in name:
+            a, b = name.split("*")
+            cols.append(_col(sig, ctx, a) * _col(sig, ctx, b))
+        else:
+            raise KeyError(name)
+    return np.column_stack(cols)
+
+
+def _col(sig: dict[str, Any], ctx: dict[str, np.ndarray], name: str) -> np.ndarray:
+    return np.asarray(sig[name], dtype=float) if name in sig else ctx[name]
+
+
+def training_states(cache: TeacherCache) -> list[tuple[int, ...]]:
+    """The states fixed by bench/fusion_collect.py: every single signal's path and the training optimum's path."""
+    from fusion_collect import optimum_path, signal_path
+
+    k = cache.n_layer // 2
+    paths = [signal_path(cache, s, k) for s in SIGNALS] + [optimum_path(cache, k)]
+    states = {tuple(sorted(p[:j])) for p in paths for j in range(k)}
+    return sorted(states, key=lambda s: (len(s), s))
+
+
+def targets(cache: TeacherCache, removed: tuple[int, ...], kept: list[int], kind: str) -> np.ndarray | None:
+    """Per kept layer, higher = keep: the training-row outcome of removing it next."""
+    table = cache.table("train")
+    k = cache.n_layer // 2
+    if kind in ("completion", "mean"):
+        out = []
+        for layer in kept:
+            need = set(removed) | {layer}
+            losses = [v for s, v in table.items() if need <= set(s)]
+            out.append(min(losses) if kind == "completion" else float(np.mean(losses)))
+        return np.array(out)
+    if kind == "marginal":
+        subsets = [tuple(sorted([*removed, layer])) for layer in kept]
+        if not all(",".join(map(str, s)) in cache.data["train_small"] for s in subsets):
+            return None
+        small = cache.small(subsets)
+        return np.array([small[s] for s in subsets])
+    raise KeyError(kind)
+    del k
+
+
+def bank_rows(caches: list[TeacherCache], names: list[str], kind: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(features, target) of every training state of the given teachers."""
+    rows = []
+    for cache in caches:
+        for removed in training_states(cache):
+            kept = [i for i in range(cache.n_layer) if i not in removed]
+            y = targets(cache, removed, kept, kind)
+            if y is not None:
+                rows.append((features(cache, removed, kept, names), y))
+    return rows
+
+
+# ---------------------------------------------------------------- models
+def _norm(y: np.ndarray) -> np.ndarray:
+    span = y.max() - y.min()
+    return (y - y.min()) / span if span > 0 else np.zeros_like(y)
+
+
+def fit_pointwise(rows: list[tuple[np.ndarray, np.ndarray]], model: str) -> Callable[[np.ndarray], np.ndarray]:
+    X = np.vstack([x for x, _ in rows])
+    y = np.concatenate([_norm(t) for _, t in rows])
+    if model == "lr":
+        from sklearn.linear_model import Ridge
+
+        est = Ridge(alpha=1.0).fit(X, y)
+    else:
+        from sklearn.ensemble import RandomForestRegressor
+
+        est = RandomForestRegressor(n_estimators=200, min_samples_leaf=3, max_features=0.5, random_state=0,
+                                    n_jobs=1).fit(X, y)
+    return est.predict
+
+
+def pairs(rows: list[tuple[np.ndarray, np.ndarray]], margin: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairwise differences within each state, label 1 when the first layer should be kept over the second."""
+    diffs, labels, weights = [], [], []
+    for x, t in rows:
+        tn = _norm(t)
+        for i, j in itertools.permutations(range(len(t)), 2):
+            if abs(tn[i] - tn[j]) > margin:
+                diffs.append(x[i] - x[j])
+                labels.append(int(tn[i] > tn[j]))
+                weights.append(abs(tn[i] - tn[j]))
+    return np.array(diffs), np.array(labels), np.array(weights)
+
+
+def fit_pairwise(rows: list[tuple[np.ndarray, np.ndarray]], model: str, weighted: bool = False,
+                 C: float = 1.0) -> Callable[[np.ndarray], np.ndarray]:
+    D, labels, w = pairs(rows)
+    w = w if weighted else None
+    if model == "logistic":
+        from sklearn.linear_model import LogisticRegression
+
+        est = LogisticRegression(C=C, fit_intercept=False, max_iter=2000).fit(D, labels, sample_weight=w)
+        coef = est.coef_[0]
+        return lambda X: X @ coef
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    est = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, max_leaf_nodes=15, random_state=0)
+    est.fit(D, labels, sample_weight=w)
+
+    def score(X: np.ndarray) -> np.ndarray:
+        n = len(X)
+        ij = [(i, j) for i in range(n) for j in range(n) if i != j]
+        p = est.predict_proba(np.array([X[i] - X[j] for i, j in ij]))[:, 1]
+        out = np.zeros(n)
+        for (i, _), value in zip(ij, p, strict=True):
+            out[i] += value
+        return out
+
+    return score
+
+
+def learned_keep(predict: Callable[[np.ndarray], np.ndarray], names: list[str]) -> Keep:
+    return lambda cache, removed, kept: [float(v) for v in predict(features(cache, removed, kept, names))]
+
+
+def shipped_keep(ds: str, kind: str) -> Keep:
+    """fusion-lr / fusion-rf fitted on the shipped bank without ``ds`` (what the comparison runs)."""
+    bank = FusionBank.load(DEFAULT_BANK).without(ds)
+    est = (LinearFusion() if kind == "lr" else ForestFusion()).fit(bank)
+    names = bank.features()
+    return learned_keep(est.predict if False else (lambda X: est._predict(X)), names)
+
+
+# ---------------------------------------------------------------- the study
+DESIGNS: dict[str, dict[str, Any]] = {}
+
+
+def design(name: str, target: str, model: str, ctx: tuple[str, ...] = ("depth", "removed_fraction"),
+           bank: str = "deep", **kw: Any) -> None:
+    DESIGNS[name] = {"target": target, "model": model, "context": list(ctx), "bank": bank, **kw}
+
+
+def register_designs() -> None:
+    base = ("depth", "removed_fraction")
+    rich = ("depth", "removed_fraction", "layers_left", "width", "depth*removed_fraction", "depth*layers_left")
+    design("A-marginal-lr", "marginal", "lr", base)
+    design("A-completion-lr", "completion", "lr", base)
+    design("A-mean-lr", "mean", "lr", base)
+    design("A-completion-rf", "completion", "rf", base)
+    design("A-mean-rf", "mean", "rf", base)
+    design("B-completion-pairlog", "completion", "logistic", base)
+    design("B-mean-pairlog", "mean", "logistic", base)
+    design("B-marginal-pairlog", "marginal", "logistic", base)
+    design("B-completion-pairgbm", "completion", "gbm", base)
+    design("C-completion-pairlog-ctx", "completion", "logistic", rich)
+    design("C-mean-pairlog-ctx", "mean", "logistic", rich)
+    design("C-completion-rf-ctx", "completion", "rf", rich)
+    design("D-completion-pairlog-ctx-both", "completion", "logistic", rich, bank="both")
+    design("D-mean-pairlog-ctx-both", "mean", "logistic", rich, bank="both")
+    design("D-completion-rf-ctx-both", "completion", "rf", rich, bank="both")
+
+
+def fit_design(spec: dict[str, Any], caches: list[TeacherCache]) -> Keep:
+    names = SIGNALS + spec["context"]
+    rows = bank_rows(caches, names, spec["target"])
+    if spec["model"] in ("lr", "rf"):
+        return learned_keep(fit_pointwise(rows, spec["model"]), names)
+    return learned_keep(fit_pairwise(rows, spec["model"], spec.get("weighted", False)), names)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--root", default="/work/study/fusion2")
+    parser.add_argument("--out", default="docs/fusion-design.json")
+    parser.add_argument("--designs", default="", help="comma-separated subset of designs")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("fuseprune").setLevel(logging.WARNING)
+    register_designs()
+    chosen = [d for d in DESIGNS if not args.designs or d in args.designs.split(",")]
+    all_caches = {(f.name): (TeacherCache(f, d, s, args.root), d, p) for f, d, s, p in teachers()
+                  if (Path(args.root) / f"{f.name}.json").is_file()}
+    done = {n: c for n, c in all_caches.items() if "holdout" in c[0].data and "train" in c[0].data}
+    deep = {n: c for n, c in done.items() if c[2] == "deep"}
+    default = {n: c for n, c in done.items() if c[2] == "default"}
+    results: dict[str, dict[str, list[float]]] = {}
+
+    def record(strategy: str, name: str, value: float) -> None:
+        results.setdefault(strategy, {}).setdefault(name, []).append(value)
+
+    for name, (cache, ds, _) in sorted(deep.items()):
+        for signal in SIGNALS:
+            record(signal, name, regret(cache, final_set(cache, signal_keep(signal))))
+        record("tail", name, regret(cache, final_set(cache, tail_keep)))
+        record("train-optimum", name, regret(cache, min(cache.table("train"), key=cache.table("train").get)))
+        for kind in ("lr", "rf"):
+            record(f"fusion-{kind}", name, regret(cache, final_set(cache, shipped_keep(ds, kind))))
+    datasets = sorted({ds for _, ds, _ in deep.values()})
+    for dname in chosen:
+        spec = DESIGNS[dname]
+        for ds in datasets:  # leave one data set out
+            pool = [c for c, d, _ in deep.values() if d != ds]
+            if spec["bank"] == "both":
+                pool += [c for c, d, _ in default.values() if d != ds]
+            keep = fit_design(spec, pool)
+            for name, (cache, d, _) in deep.items():
+                if d == ds:
+                    record(dname, name, regret(cache, final_set(cache, keep)))
+        log.info("%s done", dname)
+        if spec["bank"] == "deep" and default:  # leave one preset out: fitted on default, scored on deep
+            keep = fit_design(spec, [c for c, _, _ in default.values()])
+            for name, (cache, _, _) in deep.items():
+                record(f"LOPO:{dname}", name, regret(cache, final_set(cache, keep)))
+    out = {"teachers": {n: c[1] for n, c in deep.items()}, "designs": DESIGNS, "regret": results}
+    Path(args.out).write_text(json.dumps(out, indent=1, sort_keys=True))
+    summarize(out)
+
+
+def summarize(out: dict[str, Any]) -> None:
+    """Print per data set mean regret (two seeds) and the win count against the best signal and tail."""
+    by_ds: dict[str, dict[str, float]] = {}
+    for strategy, per_teacher in out["regret"].items():
+        groups: dict[str, list[float]] = {}
+        for name, values in per_teacher.items():
+            groups.setdefault(out["teachers"][name], []).extend(values)
+        by_ds[strategy] = {ds: float(np.mean(v)) for ds, v in groups.items()}
+    datasets = sorted(next(iter(by_ds.values())))
+    best_signal = min(SIGNALS, key=lambda s: np.mean(list(by_ds[s].values())))
+    print(f"best single signal (mean over data sets): {best_signal}")
+    print(f"{'strategy':34s} " + " ".join(f"{d[:8]:>8s}" for d in datasets) + "    mean  wins")
+    for strategy, row in sorted(by_ds.items(), key=lambda kv: np.mean(list(kv[1].values()))):
+        wins = sum(row[d] < by_ds[best_signal][d] and row[d] < by_ds["tail"][d] for d in datasets)
+        print(f"{strategy:34s} " + " ".join(f"{row[d]:8.3f}" for d in datasets) + f"  {np.mean(list(row.values())):6.3f}"
+              f"  {wins}/{len(datasets)}")
+
+
+if __name__ == "__main__":
+    main()
