@@ -2,7 +2,7 @@
 
 Per teacher folder, one JSON file under the cache root holds:
   - ``holdout``: holdout NLL of every subset of k = L/2 layers skipped (the regret table, never seen by a strategy);
-  - ``train``: the same table on the training calibration rows (what targets are built from);
+  - ``train``: the same table on TABLE_ROWS training rows (what targets are built from);
   - ``train_small``: training-row loss of smaller subsets (for marginal-damage targets), filled on demand;
   - ``signals``: removed set -> every signal's keep scores of the model in that state (training rows).
 
@@ -27,6 +27,7 @@ from fuseprune.tabular import TabularGPT, split_of, tabular_loss_fn
 from fuseprune.tabular.scoring import calibration_batches
 
 LAYERS = "transformer.h"
+TABLE_ROWS = 64
 
 
 def key_of(subset: Any) -> str:
@@ -60,6 +61,8 @@ class TeacherCache:
         self._teacher = teacher
         self._loss = tabular_loss_fn(teacher.codec)
         self._train = calibration_batches(teacher.codec, train, 256, seed=self.seed)
+        # the training-row subset tables (targets only) use fewer rows: 924 subsets on two shared cores
+        self._train_table = calibration_batches(teacher.codec, train, TABLE_ROWS, seed=self.seed)
         self._holdout = calibration_batches(teacher.codec, holdout, min(len(holdout), 512), seed=0)
         config = teacher.model.config
         self.data.update(n_layer=config.n_layer, n_embd=config.n_embd, holdout_rows=len(holdout))
@@ -89,7 +92,7 @@ class TeacherCache:
         if which not in self.data:
             self._load()
             n = self.n_layer
-            batches = self._holdout if which == "holdout" else self._train
+            batches = self._holdout if which == "holdout" else self._train_table
             start = time.time()
             losses = subset_losses(self._teacher.model, batches, subsets_of(n, [n // 2]), loss_fn=self._loss,
                                    layers=LAYERS)
@@ -103,7 +106,8 @@ class TeacherCache:
         missing = [s for s in subsets if key_of(s) not in self.data["train_small"]]
         if missing:
             self._load()
-            losses = subset_losses(self._teacher.model, self._train, missing, loss_fn=self._loss, layers=LAYERS)
+            losses = subset_losses(self._teacher.model, self._train_table, missing, loss_fn=self._loss,
+                                   layers=LAYERS)
             self.data["train_small"].update({key_of(s): v for s, v in losses.items()})
             self.save()
         return {tuple(sorted(s)): self.data["train_small"][key_of(s)] for s in subsets}

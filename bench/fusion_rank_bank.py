@@ -1,10 +1,12 @@
 """Build the rank bank that ``fusion-rank`` ships with, from the caches of bench/fusion_collect.py.
 
     PYTHONPATH=. python bench/fusion_collect.py --wait          # measure (resumable; cached as JSON)
-    PYTHONPATH=. python bench/fusion_rank_bank.py [--presets deep,default] [--out fuseprune/fusion/default_rank_bank.csv]
+    PYTHONPATH=. python bench/fusion_rank_bank.py [--presets default] [--target hcompletion] [--out fuseprune/fusion/default_rank_bank.csv]
 
 One row per (teacher, state, layer left): every signal's keep score on training rows, the context features, and
-the outcome: the training-row loss of the best k = L/2 subset holding the state's removed layers and this layer.
+the outcome: the loss of the best k = L/2 subset holding the state's removed layers and this layer, on the bank
+teacher's holdout rows (``hcompletion``, the default; the teacher is never the one ranked, as with the shipped
+fusion bank's impact) or on 64 of its training rows (``completion``).
 States: every one along each single signal's removal path and along the training-row optimum's path.
 """
 
@@ -26,10 +28,13 @@ from fuseprune.fusion.ranking import OUTCOME, RankBank, context_features  # noqa
 from fuseprune.pruning.fingerprint import weights_sha256  # noqa: E402
 from fuseprune.tabular import TabularGPT  # noqa: E402
 
-TARGET_TEXT = "training-row NLL of the best k=L/2 subset that removes the state's layers and this one"
+TARGETS = {
+    "hcompletion": "holdout NLL of the best k=L/2 subset that removes the state's layers and this one",
+    "completion": "training-row NLL (64 rows) of the best k=L/2 subset that removes the state's layers and this one",
+}
 
 
-def teacher_rows(cache: TeacherCache, preset: str) -> pd.DataFrame:
+def teacher_rows(cache: TeacherCache, preset: str, target: str) -> pd.DataFrame:
     """The rank bank rows of one teacher."""
     sha = weights_sha256(TabularGPT.load(cache.folder).model.state_dict())
     frames = []
@@ -39,7 +44,7 @@ def teacher_rows(cache: TeacherCache, preset: str) -> pd.DataFrame:
         signals = cache.signals(removed)
         for name in SIGNALS:
             frame[name] = signals[name]
-        frame[OUTCOME] = targets(cache, removed, kept, "completion")
+        frame[OUTCOME] = targets(cache, removed, kept, target)
         frame.insert(0, "model_sha256", sha if not removed else "")
         frame.insert(0, "layer", kept)
         frame.insert(0, "state", "-".join(map(str, removed)))
@@ -53,7 +58,8 @@ def teacher_rows(cache: TeacherCache, preset: str) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--root", default="/work/study/fusion2")
-    parser.add_argument("--presets", default="deep,default")
+    parser.add_argument("--presets", default="default")
+    parser.add_argument("--target", default="hcompletion", choices=sorted(TARGETS))
     parser.add_argument("--out", default="fuseprune/fusion/default_rank_bank.csv")
     args = parser.parse_args()
     presets = args.presets.split(",")
@@ -61,9 +67,9 @@ def main() -> None:
     for folder, dataset, seed, preset in teachers():
         cache = TeacherCache(folder, dataset, seed, args.root)
         if preset in presets and "train" in cache.data and "holdout" in cache.data:
-            frames.append(teacher_rows(cache, preset))
+            frames.append(teacher_rows(cache, preset, args.target))
             used.append(folder.name)
-    meta = {"target": TARGET_TEXT, "teachers": used, "calibration_rows": 256,
+    meta = {"target": TARGETS[args.target], "presets": presets, "teachers": used, "calibration_rows": 256,
             "command": "bench/fusion_rank_bank.py " + " ".join(sys.argv[1:])}
     RankBank(pd.concat(frames, ignore_index=True), meta).save(args.out, overwrite=True)
     print(f"{args.out}: {sum(len(f) for f in frames)} rows from {len(used)} teachers")

@@ -102,8 +102,8 @@ def training_states(cache: TeacherCache) -> list[tuple[int, ...]]:
 
 def targets(cache: TeacherCache, removed: tuple[int, ...], kept: list[int], kind: str) -> np.ndarray | None:
     """Per kept layer, higher = keep: the training-row outcome of removing it next."""
-    table = cache.table("train")
-    k = cache.n_layer // 2
+    table = cache.table("holdout" if kind.startswith("h") else "train")  # a bank teacher's holdout, never the scored one's
+    kind = kind.removeprefix("h")
     if kind in ("completion", "mean"):
         out = []
         for layer in kept:
@@ -118,7 +118,6 @@ def targets(cache: TeacherCache, removed: tuple[int, ...], kept: list[int], kind
         small = cache.small(subsets)
         return np.array([small[s] for s in subsets])
     raise KeyError(kind)
-    del k
 
 
 def bank_rows(caches: list[TeacherCache], names: list[str], kind: str) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -206,6 +205,21 @@ def shipped_keep(ds: str, kind: str) -> Keep:
     return learned_keep(est.predict if False else (lambda X: est._predict(X)), names)
 
 
+def rank_keep(path: str, ds: str) -> Keep:
+    """The shipped ``fusion-rank`` model fitted on a rank bank without ``ds``."""
+    from fuseprune.fusion.ranking import PairwiseFusion, RankBank, context_features
+
+    model = PairwiseFusion().fit(RankBank.load(path).without(ds))
+
+    def keep(cache: TeacherCache, removed: tuple[int, ...], kept: list[int]) -> list[float]:
+        frame = context_features(len(kept), len(removed) / cache.n_layer, cache.n_embd)
+        for name, values in cache.signals(removed).items():
+            frame[name] = values
+        return [float(v) for v in model.predict(frame)]
+
+    return keep
+
+
 # ---------------------------------------------------------------- the study
 DESIGNS: dict[str, dict[str, Any]] = {}
 
@@ -216,23 +230,25 @@ def design(name: str, target: str, model: str, ctx: tuple[str, ...] = ("depth", 
 
 
 def register_designs() -> None:
+    """Every design tried: target x model x context x bank (the bank preset; "both" = deep and default)."""
     base = ("depth", "removed_fraction")
     rich = ("depth", "removed_fraction", "layers_left", "width", "depth*removed_fraction", "depth*layers_left")
-    design("A-marginal-lr", "marginal", "lr", base)
-    design("A-completion-lr", "completion", "lr", base)
-    design("A-mean-lr", "mean", "lr", base)
-    design("A-completion-rf", "completion", "rf", base)
-    design("A-mean-rf", "mean", "rf", base)
-    design("B-completion-pairlog", "completion", "logistic", base)
-    design("B-mean-pairlog", "mean", "logistic", base)
-    design("B-marginal-pairlog", "marginal", "logistic", base)
-    design("B-completion-pairgbm", "completion", "gbm", base)
-    design("C-completion-pairlog-ctx", "completion", "logistic", rich)
-    design("C-mean-pairlog-ctx", "mean", "logistic", rich)
-    design("C-completion-rf-ctx", "completion", "rf", rich)
-    design("D-completion-pairlog-ctx-both", "completion", "logistic", rich, bank="both")
-    design("D-mean-pairlog-ctx-both", "mean", "logistic", rich, bank="both")
-    design("D-completion-rf-ctx-both", "completion", "rf", rich, bank="both")
+    for bank in ("default", "deep"):
+        tag = "" if bank == "default" else "@deep"
+        design(f"A-marginal-lr{tag}", "marginal", "lr", base, bank=bank)
+        design(f"A-completion-lr{tag}", "completion", "lr", base, bank=bank)
+        design(f"A-mean-lr{tag}", "mean", "lr", base, bank=bank)
+        design(f"A-completion-rf{tag}", "completion", "rf", base, bank=bank)
+        design(f"A-hcompletion-rf{tag}", "hcompletion", "rf", base, bank=bank)
+        design(f"B-completion-pairlog{tag}", "completion", "logistic", base, bank=bank)
+        design(f"B-mean-pairlog{tag}", "mean", "logistic", base, bank=bank)
+        design(f"B-hcompletion-pairlog{tag}", "hcompletion", "logistic", base, bank=bank)
+        design(f"B-hmean-pairlog{tag}", "hmean", "logistic", base, bank=bank)
+        design(f"C-completion-pairlog-ctx{tag}", "completion", "logistic", rich, bank=bank)
+        design(f"C-hcompletion-pairlog-ctx{tag}", "hcompletion", "logistic", rich, bank=bank)
+    design("B-completion-pairgbm", "completion", "gbm", base, bank="default")
+    design("D-completion-pairlog-ctx@both", "completion", "logistic", rich, bank="both")
+    design("D-hcompletion-pairlog-ctx@both", "hcompletion", "logistic", rich, bank="both")
 
 
 def fit_design(spec: dict[str, Any], caches: list[TeacherCache]) -> Keep:
@@ -248,6 +264,7 @@ def main() -> None:
     parser.add_argument("--root", default="/work/study/fusion2")
     parser.add_argument("--out", default="docs/fusion-design.json")
     parser.add_argument("--designs", default="", help="comma-separated subset of designs")
+    parser.add_argument("--rank-bank", default="", help="also score fusion-rank fitted on this rank bank (LODO)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("fuseprune").setLevel(logging.WARNING)
@@ -263,50 +280,59 @@ def main() -> None:
     def record(strategy: str, name: str, value: float) -> None:
         results.setdefault(strategy, {}).setdefault(name, []).append(value)
 
-    for name, (cache, ds, _) in sorted(deep.items()):
+    for name, (cache, ds, _) in sorted({**deep, **default}.items()):
         for signal in SIGNALS:
             record(signal, name, regret(cache, final_set(cache, signal_keep(signal))))
         record("tail", name, regret(cache, final_set(cache, tail_keep)))
         record("train-optimum", name, regret(cache, min(cache.table("train"), key=cache.table("train").get)))
         for kind in ("lr", "rf"):
             record(f"fusion-{kind}", name, regret(cache, final_set(cache, shipped_keep(ds, kind))))
-    datasets = sorted({ds for _, ds, _ in deep.values()})
+    everyone = {**deep, **default}
     for dname in chosen:
         spec = DESIGNS[dname]
-        for ds in datasets:  # leave one data set out
-            pool = [c for c, d, _ in deep.values() if d != ds]
-            if spec["bank"] == "both":
-                pool += [c for c, d, _ in default.values() if d != ds]
-            keep = fit_design(spec, pool)
-            for name, (cache, d, _) in deep.items():
-                if d == ds:
-                    record(dname, name, regret(cache, final_set(cache, keep)))
+        presets = ("deep", "default") if spec["bank"] == "both" else (spec["bank"],)
+        # leave one data set out; a teacher of the other preset is also left-one-preset-out
+        for ds in sorted({ds for _, ds, _ in everyone.values()}):
+            pool = [c for c, d, p in everyone.values() if d != ds and p in presets]
+            if pool:
+                keep = fit_design(spec, pool)
+                for name, (cache, d, _) in everyone.items():
+                    if d == ds:
+                        record(dname, name, regret(cache, final_set(cache, keep)))
         log.info("%s done", dname)
-        if spec["bank"] == "deep" and default:  # leave one preset out: fitted on default, scored on deep
-            keep = fit_design(spec, [c for c, _, _ in default.values()])
-            for name, (cache, _, _) in deep.items():
-                record(f"LOPO:{dname}", name, regret(cache, final_set(cache, keep)))
-    out = {"teachers": {n: c[1] for n, c in deep.items()}, "designs": DESIGNS, "regret": results}
+    if args.rank_bank:
+        for name, (cache, ds, _) in sorted({**deep, **default}.items()):
+            record("fusion-rank", name, regret(cache, final_set(cache, rank_keep(args.rank_bank, ds))))
+    out = {"teachers": {n: c[1] for n, c in {**deep, **default}.items()}, "designs": DESIGNS, "regret": results}
     Path(args.out).write_text(json.dumps(out, indent=1, sort_keys=True))
     summarize(out)
 
 
 def summarize(out: dict[str, Any]) -> None:
-    """Print per data set mean regret (two seeds) and the win count against the best signal and tail."""
-    by_ds: dict[str, dict[str, float]] = {}
-    for strategy, per_teacher in out["regret"].items():
-        groups: dict[str, list[float]] = {}
-        for name, values in per_teacher.items():
-            groups.setdefault(out["teachers"][name], []).extend(values)
-        by_ds[strategy] = {ds: float(np.mean(v)) for ds, v in groups.items()}
-    datasets = sorted(next(iter(by_ds.values())))
-    best_signal = min(SIGNALS, key=lambda s: np.mean(list(by_ds[s].values())))
-    print(f"best single signal (mean over data sets): {best_signal}")
-    print(f"{'strategy':34s} " + " ".join(f"{d[:8]:>8s}" for d in datasets) + "    mean  wins")
-    for strategy, row in sorted(by_ds.items(), key=lambda kv: np.mean(list(kv[1].values()))):
-        wins = sum(row[d] < by_ds[best_signal][d] and row[d] < by_ds["tail"][d] for d in datasets)
-        print(f"{strategy:34s} " + " ".join(f"{row[d]:8.3f}" for d in datasets) + f"  {np.mean(list(row.values())):6.3f}"
-              f"  {wins}/{len(datasets)}")
+    """Print per data set mean regret (over seeds) and the win count against the best signal and tail, per preset."""
+    for preset in ("deep", "default"):
+        by_ds: dict[str, dict[str, float]] = {}
+        for strategy, per_teacher in out["regret"].items():
+            groups: dict[str, list[float]] = {}
+            for name, values in per_teacher.items():
+                if f"-{preset}-seed" in name:
+                    groups.setdefault(out["teachers"][name], []).extend(values)
+            if groups:
+                by_ds[strategy] = {ds: float(np.mean(v)) for ds, v in groups.items()}
+        if "tail" not in by_ds:
+            continue
+        datasets = sorted(by_ds["tail"])
+        by_ds = {k: v for k, v in by_ds.items() if set(v) == set(datasets)}
+        best_signal = min(SIGNALS, key=lambda s: np.mean(list(by_ds[s].values())))
+        print(f"\n### {preset} preset (k = L/2); best single signal on mean: {best_signal}\n")
+        print("| strategy | " + " | ".join(d[:12] for d in datasets) + " | mean | wins |")
+        print("|---" * (len(datasets) + 3) + "|")
+        for strategy, row in sorted(by_ds.items(), key=lambda kv: np.mean(list(kv[1].values()))):
+            wins = sum(row[d] < by_ds[best_signal][d] and row[d] < by_ds["tail"][d] for d in datasets)
+            bank = out["designs"].get(strategy, {}).get("bank", preset)
+            label = strategy + (" (LOPO)" if bank not in (preset, "both") else "")
+            print(f"| {label} | " + " | ".join(f"{row[d]:.3f}" for d in datasets)
+                  + f" | {np.mean(list(row.values())):.3f} | {wins}/{len(datasets)} |")
 
 
 if __name__ == "__main__":
