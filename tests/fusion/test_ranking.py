@@ -121,3 +121,9 @@ def test_a_model_whose_rows_are_in_the_rank_bank_is_refused_unless_excluded(tmp_
     assert plan.strategy == "fusion-rank"
     with pytest.raises(DataError, match="no rank bank rows are left"):
         RankFusionStrategy(bank=path, exclude_datasets=["a", "b", "c"]).prepare()
+
+
+def test_the_shipped_rank_bank_fits_with_every_signal_and_leaves_a_data_set_out():
+    bank, model = RankFusionStrategy(exclude_datasets=["iris"]).fitted()
+    assert "iris" not in bank.datasets and len(bank.datasets) >= 9
+    assert set(SIGNALS.names()) <= set(model.weights())
