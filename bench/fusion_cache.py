@@ -68,6 +68,7 @@ class TeacherCache:
         self.data.update(n_layer=config.n_layer, n_embd=config.n_embd, holdout_rows=len(holdout))
 
     def save(self) -> None:
+        """Write the cache atomically."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.tmp")
         tmp.write_text(json.dumps(self.data))
@@ -75,6 +76,7 @@ class TeacherCache:
 
     @property
     def n_layer(self) -> int:
+        """Layer count of the teacher."""
         if "n_layer" not in self.data:
             self._load()
             self.save()
@@ -82,6 +84,7 @@ class TeacherCache:
 
     @property
     def n_embd(self) -> int:
+        """Hidden size of the teacher."""
         if "n_embd" not in self.data:
             self._load()
             self.save()

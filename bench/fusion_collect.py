@@ -67,11 +67,13 @@ def optimum_path(cache: TeacherCache, k: int) -> list[int]:
         cache.signals(tuple(sorted(removed)))
         kept = [i for i in range(cache.n_layer) if i not in removed]
         steps = cache.small([tuple(sorted([*removed, layer])) for layer in kept])
-        removed.append(min((l for l in best if l not in removed), key=lambda l: steps[tuple(sorted([*removed, l]))]))
+        left = [layer for layer in best if layer not in removed]
+        removed.append(min(left, key=lambda layer: steps[tuple(sorted([*removed, layer]))]))
     return removed
 
 
 def collect(folder: Path, dataset: str, seed: int, root: Path) -> None:
+    """Measure and cache everything the study needs of one teacher."""
     start = time.time()
     cache = TeacherCache(folder, dataset, seed, root)
     k = cache.n_layer // 2
@@ -84,6 +86,7 @@ def collect(folder: Path, dataset: str, seed: int, root: Path) -> None:
 
 
 def main() -> None:
+    """Measure every ready teacher (and, with --wait, the rest as they finish)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--root", default="/work/study/fusion2")
     parser.add_argument("--wait", action="store_true", help="wait for teachers still being trained")

@@ -1,7 +1,8 @@
 """Build the rank bank that ``fusion-rank`` ships with, from the caches of bench/fusion_collect.py.
 
     PYTHONPATH=. python bench/fusion_collect.py --wait          # measure (resumable; cached as JSON)
-    PYTHONPATH=. python bench/fusion_rank_bank.py [--presets default] [--target hcompletion] [--out fuseprune/fusion/default_rank_bank.csv]
+    PYTHONPATH=. python bench/fusion_rank_bank.py [--presets default] [--target hcompletion]
+        [--out fuseprune/fusion/default_rank_bank.csv]
 
 One row per (teacher, state, layer left): every signal's keep score on training rows, the context features, and
 the outcome: the loss of the best k = L/2 subset holding the state's removed layers and this layer, on the bank
@@ -56,6 +57,7 @@ def teacher_rows(cache: TeacherCache, preset: str, target: str) -> pd.DataFrame:
 
 
 def main() -> None:
+    """Build and save the rank bank."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--root", default="/work/study/fusion2")
     parser.add_argument("--presets", default="default")

@@ -49,19 +49,23 @@ def final_set(cache: TeacherCache, keep: Keep) -> tuple[int, ...]:
 
 
 def regret(cache: TeacherCache, chosen: tuple[int, ...]) -> float:
+    """Holdout regret of a chosen set (0 = best subset, 1 = worst)."""
     return regret_of(cache.table("holdout"), chosen).regret
 
 
 def signal_keep(name: str) -> Keep:
+    """A single signal as a strategy."""
     return lambda cache, removed, kept: cache.signals(removed)[name]
 
 
 def tail_keep(cache: TeacherCache, removed: tuple[int, ...], kept: list[int]) -> list[float]:
+    """The last layer goes first."""
     return [-float(i) for i in range(len(kept))]
 
 
 # ---------------------------------------------------------------- features and targets
 def context(cache: TeacherCache, removed: tuple[int, ...], kept: list[int]) -> dict[str, np.ndarray]:
+    """Context features of every layer of a state."""
     n, total = len(kept), cache.n_layer
     depth = np.array([i / (n - 1) if n > 1 else 0.0 for i in range(n)])
     return {"depth": depth, "removed_fraction": np.full(n, len(removed) / total), "layers_left": np.full(n, n / 12),
@@ -102,7 +106,8 @@ def training_states(cache: TeacherCache) -> list[tuple[int, ...]]:
 
 def targets(cache: TeacherCache, removed: tuple[int, ...], kept: list[int], kind: str) -> np.ndarray | None:
     """Per kept layer, higher = keep: the training-row outcome of removing it next."""
-    table = cache.table("holdout" if kind.startswith("h") else "train")  # a bank teacher's holdout, never the scored one's
+    # "h..." targets: a bank teacher's holdout table, never the scored teacher's
+    table = cache.table("holdout" if kind.startswith("h") else "train")
     kind = kind.removeprefix("h")
     if kind in ("completion", "mean"):
         out = []
@@ -139,6 +144,7 @@ def _norm(y: np.ndarray) -> np.ndarray:
 
 
 def fit_pointwise(rows: list[tuple[np.ndarray, np.ndarray]], model: str) -> Callable[[np.ndarray], np.ndarray]:
+    """Ridge or random forest on the per-state normalised target."""
     X = np.vstack([x for x, _ in rows])
     y = np.concatenate([_norm(t) for _, t in rows])
     if model == "lr":
@@ -168,6 +174,7 @@ def pairs(rows: list[tuple[np.ndarray, np.ndarray]], margin: float = 0.0) -> tup
 
 def fit_pairwise(rows: list[tuple[np.ndarray, np.ndarray]], model: str, weighted: bool = False,
                  C: float = 1.0) -> Callable[[np.ndarray], np.ndarray]:
+    """Pairwise logistic regression or gradient boosting on within-state feature differences."""
     D, labels, w = pairs(rows)
     w = w if weighted else None
     if model == "logistic":
@@ -194,6 +201,7 @@ def fit_pairwise(rows: list[tuple[np.ndarray, np.ndarray]], model: str, weighted
 
 
 def learned_keep(predict: Callable[[np.ndarray], np.ndarray], names: list[str]) -> Keep:
+    """A fitted model as a strategy."""
     return lambda cache, removed, kept: [float(v) for v in predict(features(cache, removed, kept, names))]
 
 
@@ -202,7 +210,7 @@ def shipped_keep(ds: str, kind: str) -> Keep:
     bank = FusionBank.load(DEFAULT_BANK).without(ds)
     est = (LinearFusion() if kind == "lr" else ForestFusion()).fit(bank)
     names = bank.features()
-    return learned_keep(est.predict if False else (lambda X: est._predict(X)), names)
+    return learned_keep(lambda X: est._predict(X), names)
 
 
 def rank_keep(path: str, ds: str) -> Keep:
@@ -226,6 +234,7 @@ DESIGNS: dict[str, dict[str, Any]] = {}
 
 def design(name: str, target: str, model: str, ctx: tuple[str, ...] = ("depth", "removed_fraction"),
            bank: str = "deep", **kw: Any) -> None:
+    """Register one design."""
     DESIGNS[name] = {"target": target, "model": model, "context": list(ctx), "bank": bank, **kw}
 
 
@@ -252,6 +261,7 @@ def register_designs() -> None:
 
 
 def fit_design(spec: dict[str, Any], caches: list[TeacherCache]) -> Keep:
+    """Fit a design on the teachers of its bank."""
     names = SIGNALS + spec["context"]
     rows = bank_rows(caches, names, spec["target"])
     if spec["model"] in ("lr", "rf"):
@@ -260,6 +270,7 @@ def fit_design(spec: dict[str, Any], caches: list[TeacherCache]) -> Keep:
 
 
 def main() -> None:
+    """Score the baselines and every design, write the JSON, print the tables."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--root", default="/work/study/fusion2")
     parser.add_argument("--out", default="docs/fusion-design.json")
@@ -325,7 +336,7 @@ def summarize(out: dict[str, Any]) -> None:
         by_ds = {k: v for k, v in by_ds.items() if set(v) == set(datasets)}
         best_signal = min(SIGNALS, key=lambda s: np.mean(list(by_ds[s].values())))
         print(f"\n### {preset} preset (k = L/2); best single signal on mean: {best_signal}\n")
-        print("| strategy | " + " | ".join(d[:12] for d in datasets) + " | mean | wins |")
+        print("| strategy | " + " | ".join(d for d in datasets) + " | mean | wins |")
         print("|---" * (len(datasets) + 3) + "|")
         for strategy, row in sorted(by_ds.items(), key=lambda kv: np.mean(list(kv[1].values()))):
             wins = sum(row[d] < by_ds[best_signal][d] and row[d] < by_ds["tail"][d] for d in datasets)
