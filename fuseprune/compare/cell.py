@@ -38,7 +38,7 @@ from fuseprune.compare.store import ResultStore, cell_of
 from fuseprune.compare.subset_tables import distilled_student, measure_tables
 from fuseprune.data import load_table
 from fuseprune.progress import quiet_transformers
-from fuseprune.pruning.registry import applicable_options, get_strategy
+from fuseprune.pruning.registry import applicable_options, get_strategy, strategy_class
 from fuseprune.pruning.removal import removal_path
 from fuseprune.pruning.strategies import RankContext, Ranking, Strategy
 from fuseprune.scoring import ablation_scores
@@ -174,8 +174,10 @@ def _state_key(record: Record) -> tuple[str, int, tuple[int, ...]]:
 
 
 def _strategy(config: GridConfig, cell: Cell) -> Strategy:
-    """The cell's strategy, given the grid's bank and, held out, the cell's data set if it takes them."""
-    offered = {"bank": config.bank or None, "exclude_datasets": sorted({cell.dataset, Path(cell.dataset).stem})}
+    """The cell's strategy, given the grid's bank (fusion banks only) and, held out, the cell's data set."""
+    fusion_bank = getattr(strategy_class(cell.strategy), "bank_format", None) == "fusion"
+    offered = {"bank": (config.bank or None) if fusion_bank else None,
+               "exclude_datasets": sorted({cell.dataset, Path(cell.dataset).stem})}
     return get_strategy(cell.strategy, **applicable_options(cell.strategy, offered))
 
 

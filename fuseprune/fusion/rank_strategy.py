@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from torch import nn
 
@@ -42,6 +42,8 @@ class RankFusionStrategy(Strategy):
     description = "pairwise ranking from all signals and context, fitted on which k-layer subsets hurt least"
     options_class = FusionOptions
     options: FusionOptions
+    #: Its ``bank`` is a rank bank, not the fusion bank a comparison's ``--bank`` names.
+    bank_format: ClassVar[str] = "rank"
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

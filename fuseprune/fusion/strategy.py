@@ -71,6 +71,8 @@ class FusionStrategy(Strategy):
 
     estimator: ClassVar[type[FusionBase]] = FusionBase
     description = "predicted impact from all signals, fitted on a fusion bank"
+    #: The kind of bank file its ``bank`` option takes (a comparison's ``--bank`` goes to "fusion" ones only).
+    bank_format: ClassVar[str] = "fusion"
     options_class = FusionOptions
     options: FusionOptions
 
