@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import torch
 from torch import nn
 
 from fuseprune.config import ConfigMixin
@@ -143,9 +144,26 @@ def set_module(model: nn.Module, name: str, module: nn.Module) -> None:
     setattr(parent, child, module)
 
 
+def _quantised(model: nn.Module) -> list[torch.Tensor]:
+    """The weights and biases int8 layers keep outside ``parameters()`` (dequantised to count them)."""
+    tensors = []
+    for module in model.modules():
+        weight, bias = getattr(module, "weight", None), getattr(module, "bias", None)
+        if callable(weight) and callable(bias):  # methods, not tensors: a quantised layer's packed values
+            for value in (weight(), bias()):
+                if isinstance(value, torch.Tensor):
+                    tensors.append(value.dequantize() if value.is_quantized else value)
+    return tensors
+
+
+def parameter_count(model: nn.Module) -> int:
+    """Number of weight values a model stores: its parameters (tied ones once) and its int8 layers' weights."""
+    return sum(p.numel() for p in model.parameters()) + sum(t.numel() for t in _quantised(model))
+
+
 def nonzero_parameters(model: nn.Module) -> int:
-    """Number of non-zero parameter values (tied weights counted once)."""
-    return sum(int((p != 0).sum()) for p in model.parameters())
+    """Number of non-zero weight values (tied weights counted once, int8 layers' weights included)."""
+    return sum(int((p != 0).sum()) for p in (*model.parameters(), *_quantised(model)))
 
 
 def other_model(step: Step, detail: str) -> ModelError:

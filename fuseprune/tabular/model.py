@@ -97,8 +97,10 @@ class TabularGPT:
 
     @property
     def num_parameters(self) -> int:
-        """Number of distinct parameters (tied embeddings counted once)."""
-        return sum(p.numel() for p in self.model.parameters())
+        """Number of distinct weight values (tied embeddings counted once, int8 layers' weights included)."""
+        from fuseprune.compress.base import parameter_count
+
+        return parameter_count(self.model)
 
     def save(self, folder: str | Path, overwrite: bool = False) -> Path:
         """Write the model folder atomically: it appears complete or not at all.

@@ -159,6 +159,16 @@ def test_int8_output_is_within_its_tolerance_of_fp32():
     assert not torch.equal(found, expected)
 
 
+def test_int8_keeps_counting_the_weights_it_stores_outside_the_parameters():
+    from fuseprune.compress.base import nonzero_parameters, parameter_count
+
+    model = tiny_gpt2(width=32)
+    quantised = apply_to_model(model, make_compression_plan(model, [("int8", {})]))
+    assert sum(p.numel() for p in quantised.parameters()) < parameter_count(model)  # int8 weights are buffers
+    assert parameter_count(quantised) == parameter_count(model)  # the same weights, stored in 8 bits
+    assert nonzero_parameters(quantised) <= parameter_count(quantised)
+
+
 def test_the_composition_order_is_recorded_and_replayed_from_json(tmp_path):
     class Bundle:
         def __init__(self, model):
