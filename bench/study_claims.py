@@ -72,6 +72,41 @@ def distilled_claim(frame: pd.DataFrame, fusion: str, needed: int = 6) -> dict[s
             "across data sets": paired_comparison(pairs["student"], pairs["teacher"], True).text()}
 
 
+SUMMARY = (("quality_at_half", analysis.at_half, "quality", True),
+           ("distilled_quality_at_half", analysis.at_half, "distilled_quality", True),
+           ("regret_at_half", analysis.at_half, "regret", False),
+           ("distilled_regret_at_half", analysis.at_half, "distilled_regret", False),
+           ("regret_along_path", analysis.area_under, "regret", False))
+
+
+def summary(frame: pd.DataFrame, against: str = "tail") -> pd.DataFrame:
+    """Strategy x criterion: the mean over data sets (of seed means), and each strategy against ``against``.
+
+    The verdict pairs every (data set, teacher seed) of the regret with half the layers removed.
+    """
+    columns: dict[str, pd.Series] = {}
+    regret = None
+    for name, table, measure, _ in SUMMARY:
+        if measure in frame.columns and frame[measure].notna().any():
+            seeds = analysis.per_seed(frame, table, measure)
+            columns[name] = seeds.groupby(level="dataset").mean().mean()
+            regret = seeds if name == "regret_at_half" else regret
+    result = pd.DataFrame(columns)
+    if regret is not None and against in regret.columns:
+        result[f"regret at half vs {against}"] = [
+            paired_comparison(regret[s], regret[against], False).text() if s != against else "" for s in result.index]
+    return result.sort_values("regret_at_half") if "regret_at_half" in result else result
+
+
+def markdown(table: pd.DataFrame) -> str:
+    """``table`` as a markdown table, numbers to four decimals."""
+    rows = ["| strategy | " + " | ".join(table.columns) + " |", "|" + "---|" * (len(table.columns) + 1)]
+    for name, row in table.iterrows():
+        cells = [f"{v:.4f}" if isinstance(v, float) else str(v) for v in row]
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print (and optionally write) the claims of the results folder given on the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -89,8 +124,11 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in claim.items():
             if key not in ("claim", "verdict"):
                 print(f"  {key}: {value}")
+    table = summary(frame)
+    print(markdown(table))
     if args.json:
-        Path(args.json).write_text(json.dumps(claims, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        payload = {"claims": claims, "summary": json.loads(table.to_json(orient="index"))}
+        Path(args.json).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return 0
 
 

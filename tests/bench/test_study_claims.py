@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
@@ -48,3 +49,21 @@ def test_claims_count_data_sets_by_seed_means_and_leave_the_oracles_out():
     distilled = claims.distilled_claim(frame, "fusion-rf")
     # students 0.8 (a) and 0.6 (b) against the teacher's 0.85: above on neither
     assert distilled["above by means"] == 0 and distilled["student and teacher means"]["a"] == [0.8, 0.85]
+
+
+def test_the_summary_averages_each_criterion_over_data_sets_and_pairs_regret_against_tail():
+    rows = []
+    for dataset, regrets in (("a", {"tail": 0.5, "taylor": 0.1}), ("b", {"tail": 0.3, "taylor": 0.2})):
+        for seed in (0, 1):
+            for strategy, regret in regrets.items():
+                rows += [
+                    (dataset, seed, strategy, 0, 2, 0.9, None, 0.0),
+                    (dataset, seed, strategy, 1, 1, 0.8, None, regret),
+                ]
+    frame = pd.DataFrame(rows, columns=["dataset", "seed", "strategy", "step", "layers", "quality",
+                                        "distilled_quality", "regret"])
+    table = claims.summary(frame)
+    assert list(table.index) == ["taylor", "tail"]  # lowest regret first
+    assert table.loc["taylor", "regret_at_half"] == pytest.approx(0.15)  # mean of 0.1 (a) and 0.2 (b)
+    assert table.loc["tail", "quality_at_half"] == pytest.approx(0.8)
+    assert table.loc["taylor", "regret at half vs tail"].startswith("tie")  # four pairs never reach p < 0.05
