@@ -34,7 +34,7 @@ from typing import Any
 
 import torch
 from common import quiet
-from machine import busy_reasons, describe
+from machine import announce_load, describe
 from rich.console import Console
 from rich.table import Table
 
@@ -185,16 +185,9 @@ def main() -> int:
     """Run the benchmark; return the exit code (3 when the machine is busy and not forced)."""
     args = arguments()
     quiet()
-    reasons = busy_reasons(args.max_load)
-    if reasons:
-        STATUS.print("busy machine, figures marked as such (--force):" if args.force else
-                     "refusing to benchmark on a busy machine (use --force to run anyway):")
-        for reason in reasons:
-            STATUS.print(f"  {reason}")
-        if not args.force:
-            return 3
-    else:
-        STATUS.print("machine idle: load average and process CPU use below the limits")
+    reasons = announce_load(args.max_load, args.force, STATUS)
+    if reasons and not args.force:
+        return 3
     torch.set_num_threads(args.threads)
     results = []
     for preset in args.presets:

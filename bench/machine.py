@@ -12,6 +12,7 @@ import os
 import platform
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -30,6 +31,22 @@ def busy_reasons(max_load: float, max_process_cpu: float = 10.0, window: float =
         reasons.append(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1-minute limit {max_load})")
     for pid, percent, command in competing_processes(window, max_process_cpu):
         reasons.append(f"process {pid} uses {percent:.0f}% of a core: {command}")
+    return reasons
+
+
+def announce_load(max_load: float, force: bool, status: Any) -> list[str]:
+    """Say on ``status`` (a rich console) whether the machine is idle; return why it is busy (empty: idle).
+
+    A benchmark stops on a busy machine unless ``force``, in which case its figures are marked busy.
+    """
+    reasons = busy_reasons(max_load)
+    if not reasons:
+        status.print("machine idle: load average and process CPU use below the limits")
+        return reasons
+    status.print("busy machine, figures marked as such (--force):" if force else
+                 "refusing to benchmark on a busy machine (use --force to run anyway):")
+    for reason in reasons:
+        status.print(f"  {reason}")
     return reasons
 
 

@@ -51,7 +51,7 @@ from typing import Any
 
 import torch
 from common import quiet
-from machine import busy_reasons, describe, gpt2_flops_per_row, gpt2_layer_shapes, matmul_rate
+from machine import announce_load, describe, gpt2_flops_per_row, gpt2_layer_shapes, matmul_rate
 from peer_runner import Peer
 from rich.console import Console
 from sampling_report import METHODS, report, targets
@@ -271,16 +271,9 @@ def main() -> int:
     """Run the benchmark; return the exit code (3 when the machine is busy and not forced)."""
     args = arguments()
     quiet()
-    reasons = busy_reasons(args.max_load)
-    if reasons:
-        STATUS.print("busy machine, figures marked as such (--force):" if args.force else
-                      "refusing to benchmark on a busy machine (use --force to run anyway):")
-        for reason in reasons:
-            STATUS.print(f"  {reason}")
-        if not args.force:
-            return 3
-    else:
-        STATUS.print("machine idle: load average and process CPU use below the limits")
+    reasons = announce_load(args.max_load, args.force, STATUS)
+    if reasons and not args.force:
+        return 3
     torch.set_num_threads(args.threads)
     peer = Peer.find(REPO)
     args.square_rate = matmul_rate([(2048, 2048, 2048)], args.threads, args.mm_repeats)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -161,14 +161,23 @@ def comparable(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _read_grid(path: Path) -> dict[str, Any]:
+    return read_header(path, "grid", GridConfig.from_dict, "grid file", STORE_FORMAT)
+
+
+def read_header(path: Path, key: str, check: Callable[[Any], Any], what: str, version: int) -> dict[str, Any]:
+    """The JSON header of a results folder (``grid.json``, ``settings.json``): its format, version and ``key``.
+
+    ``check`` rebuilds the stored settings (raising on a wrong shape); a damaged or foreign file is a
+    one-line DataError naming it.
+    """
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
-        if stored.get("format") != STORE_FORMAT or not isinstance(stored.get("fuseprune"), str):
+        if stored.get("format") != version or not isinstance(stored.get("fuseprune"), str):
             raise DataError(f"{str(path)!r} has store format {stored.get('format')!r} (fuseprune "
-                            f"{stored.get('fuseprune')!r}); this fuseprune reads format {STORE_FORMAT} only.")
-        GridConfig.from_dict(stored["grid"])
+                            f"{stored.get('fuseprune')!r}); this fuseprune reads format {version} only.")
+        check(stored[key])
     except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError) as exc:
-        raise DataError(f"{str(path)!r} is not a readable grid file ({type(exc).__name__}: {exc}); use a new "
+        raise DataError(f"{str(path)!r} is not a readable {what} ({type(exc).__name__}: {exc}); use a new "
                         "--out folder.") from None
     return stored
 

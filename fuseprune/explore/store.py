@@ -18,7 +18,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from fuseprune.compare.store import append_line, numbered_lines
+from fuseprune.compare.store import append_line, numbered_lines, read_header
 from fuseprune.errors import ConfigError, DataError, PathNotFoundError
 from fuseprune.explore.config import ExploreConfig
 from fuseprune.files import write_json_atomic
@@ -105,16 +105,7 @@ def slug(name: str) -> str:
 
 
 def _read_settings(path: Path) -> dict[str, Any]:
-    try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-        if stored.get("format") != STORE_FORMAT or not isinstance(stored.get("fuseprune"), str):
-            raise DataError(f"{str(path)!r} has store format {stored.get('format')!r} (fuseprune "
-                            f"{stored.get('fuseprune')!r}); this fuseprune reads format {STORE_FORMAT} only.")
-        ExploreConfig.from_dict(stored["settings"])
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError) as exc:
-        raise DataError(f"{str(path)!r} is not a readable settings file ({type(exc).__name__}: {exc}); use a new "
-                        "--out folder.") from None
-    return stored
+    return read_header(path, "settings", ExploreConfig.from_dict, "settings file", STORE_FORMAT)
 
 
 def _check_same(folder: Path, stored: dict[str, Any], here: dict[str, Any]) -> None:
