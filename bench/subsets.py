@@ -28,7 +28,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="breast-cancer-wisconsin")
     parser.add_argument("--preset", default="deep")
-    parser.add_argument("--model-dir", default="/work/study/teachers/breast-cancer-wisconsin-deep-seed0")
+    parser.add_argument("--model-dir", default="runs/teachers/breast-cancer-wisconsin-deep-seed0",
+                        help="teacher folder (trained there with --preset if absent)")
     parser.add_argument("--sizes", default="", help="comma-separated subset sizes (default: all)")
     parser.add_argument("--rows", type=int, default=0, help="holdout rows (default: all)")
     args = parser.parse_args()
