@@ -99,13 +99,14 @@ def _subset_tables(config: GridConfig, task: Task, teacher: TabularGPT) -> list[
     """The teacher's subset tables the grid needs and the store lacks (appended there by a local worker)."""
     if not config.regret:
         return []
-    known = ResultStore(task.store).subset_lines() if task.store is not None else []
+    store = ResultStore(task.store) if task.store is not None else None
+    known = store.subset_lines() if store is not None else []
     have = {line["kind"] for line in known if (line["dataset"], line["seed"]) == (task.cell.dataset, task.cell.seed)}
     train, holdout = split_of(teacher, load_table(task.cell.dataset))
     tables = measure_tables(config, task.cell.dataset, task.cell.seed, teacher, train, holdout, have)
-    if task.store is not None:
+    if store is not None:
         for table in tables:
-            ResultStore(task.store).append(table)
+            store.append(table)
     return tables
 
 

@@ -18,6 +18,7 @@ strategy's input (strategies see calibration rows from the training split).
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -72,8 +73,6 @@ def measure_tables(config: GridConfig, dataset: str, seed: int, teacher: Tabular
 def distilled_student(config: GridConfig, seed: int, teacher: TabularGPT, train: pd.DataFrame,
                       model: Any, kept: Sequence[int]) -> TabularGPT:
     """``model`` (the teacher without some layers; ``kept`` its original indices) after the grid's distillation."""
-    import copy
-
     from fuseprune.distill import DistillConfig
     from fuseprune.tabular.distill import distill_tabular
 
