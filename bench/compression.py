@@ -5,8 +5,9 @@ For each preset (``default`` and ``seed`` by default) on breast-cancer-wisconsin
   sparsity sweep   magnitude sparsity 0 (the teacher), 0.1 .. 0.9 of the projection weights:
                    SDMetrics quality, diagnostic and non-zero parameters (the shape of the
                    REaLTabFormer compression study's table)
-  factorisation    svd at each fraction of the feed-forward parameters kept, tucker and tt at each
-                   rank cap, and int8: quality, compression ratio (teacher bytes on disk / the model's) and rows/s,
+  factorisation    depth (tail) at each fraction of the layers removed, sparsity at each timed level, svd at
+                   each fraction of the feed-forward parameters kept, tucker and tt at each rank cap, and
+                   int8: quality, compression ratio (teacher bytes on disk / the model's) and rows/s,
                    every model timed side by side with the teacher in ONE run (alternating rounds,
                    same batch), with each model's rows/s relative to the teacher's
 
@@ -43,7 +44,7 @@ from fuseprune.compress.base import nonzero_parameters
 from fuseprune.data import load_table
 from fuseprune.explore.candidate import build, quality_of, saved_bytes, speed_batch, timed_runs
 from fuseprune.explore.config import ExploreConfig
-from fuseprune.explore.grid import Candidate
+from fuseprune.explore.grid import Candidate, removed_layers
 from fuseprune.files import write_json_atomic
 from fuseprune.tabular import TabularGPT, TrainConfig, split_of
 from fuseprune.tabular.cache import load_or_train, teacher_folder
@@ -92,13 +93,18 @@ def sweep(config: ExploreConfig, teacher: TabularGPT, train: Any, holdout: Any, 
 def factorisations(config: ExploreConfig, teacher: TabularGPT, train: Any, holdout: Any,
                    args: argparse.Namespace) -> tuple[list, list[str]]:
     """Every factorisation (and int8): quality, compression ratio and rows/s beside the teacher's in one run."""
-    wanted: list[tuple[str, dict[str, Any]]] = [("svd", {"fraction": f}) for f in args.fractions]
+    layers = teacher.model.config.n_layer
+    wanted: list[tuple[str, dict[str, Any]]] = [("depth", {"remove": removed_layers(f, layers), "strategy": "tail"})
+                                                for f in args.depth]
+    wanted += [("sparsity", {"sparsity": s}) for s in args.timed_sparsity]
+    wanted += [("svd", {"fraction": f}) for f in args.fractions]
     wanted += [(m, {"rank": r}) for m in ("tucker", "tt") for r in args.ranks]
     wanted = [(m, o) for m, o in wanted if m in args.methods] + ([("int8", {})] if "int8" in args.methods else [])
     skipped = sorted({m for m, _ in wanted if m not in COMPRESSIONS})
     models = []
     for method, options in [(m, o) for m, o in wanted if m in COMPRESSIONS]:
-        label = " ".join([method, *(f"{k} {v:g}" for k, v in options.items())])
+        label = " ".join([method, *(f"{k} {v:g}" if isinstance(v, float | int) else f"{k} {v}"
+                                    for k, v in options.items())])
         STATUS.log(f"building {label}")
         bundle, plan, _ = build(config, one(method, **options), teacher, train)
         quality = quality_of(config, bundle, train, holdout, ceiling=False)
@@ -151,7 +157,10 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--train-epochs", type=int, help="teacher training epochs (default: the preset's recipe)")
     parser.add_argument("--seed-minutes", type=float, default=20.0, help="training budget of the seed teacher")
     parser.add_argument("--sparsity", default="0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9", help="sparsity levels")
-    parser.add_argument("--methods", default="svd,tucker,tt,int8", help="factorisations (and int8) to measure")
+    parser.add_argument("--methods", default="depth,sparsity,svd,tucker,tt,int8",
+                        help="methods timed beside the teacher (the sparsity sweep always runs)")
+    parser.add_argument("--depth", default="0.5", help="fractions of the layers depth removes (tail strategy)")
+    parser.add_argument("--timed-sparsity", default="0.5", help="sparsity levels timed beside the teacher")
     parser.add_argument("--fractions", default="0.5,0.25,0.1", help="fractions of the parameters svd keeps")
     parser.add_argument("--ranks", default="32,16,8", help="rank caps of tucker and tt")
     parser.add_argument("--heal-epochs", type=int, default=0, help="distillation epochs healing each model (0 = none)")
@@ -175,6 +184,8 @@ def arguments() -> argparse.Namespace:
     args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     args.sparsity = [float(s) for s in args.sparsity.split(",") if s.strip()]
     args.fractions = [float(s) for s in args.fractions.split(",") if s.strip()]
+    args.depth = [float(s) for s in args.depth.split(",") if s.strip()]
+    args.timed_sparsity = [float(s) for s in args.timed_sparsity.split(",") if s.strip()]
     args.ranks = [int(s) for s in args.ranks.split(",") if s.strip()]
     args.quality_seeds = [int(s) for s in args.quality_seeds.split(",") if s.strip()]
     args.teacher = dict(item.split("=", 1) for item in args.teacher)

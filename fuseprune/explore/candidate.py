@@ -6,7 +6,10 @@ applied to the teacher first, then healed by a bounded distillation (the
 preset's recipe, capped at the search's epochs and minutes), then the steps
 that cannot be trained (int8) are planned and applied to the healed model.
 Steps whose zeros healing fills in again (sparsity) are applied once more
-after healing, so the healed model keeps its sparsity.
+after healing, so the healed model keeps its sparsity. The healed model is
+kept only if its loss on the distillation's validation rows (carved from the
+training rows, never the holdout) is below the unhealed model's: on few rows a
+lightly compressed model can only be moved away from its teacher.
 
 Each task returns one record::
 
@@ -25,7 +28,6 @@ the target is kept in the results folder's ``models/``.
 from __future__ import annotations
 
 import logging
-import math
 import shutil
 import statistics
 import tempfile
@@ -174,10 +176,26 @@ def heal_model(config: ExploreConfig, student: TabularGPT, teacher: TabularGPT, 
     if again.steps:
         apply_to_model(healed.model, again, inplace=True)
     healed.info = student.info | {"distill": healed.info.get("distill")}
+    before, after = (validation_nll(bundle, train, recipe.validation_fraction, recipe.seed)
+                     for bundle in (student, healed))
     heal.update(epochs=len(history.val_loss), best_epoch=history.best_epoch, stopped=history.stopped,
-                val_loss=history.best_loss() if math.isfinite(history.best_loss()) else None,
-                seconds=time.perf_counter() - start)
+                val_loss=after, unhealed_val_loss=before, seconds=time.perf_counter() - start)
+    if not after < before:  # e.g. a lightly sparsified model: distillation on few rows only moves it away
+        heal.update(epochs=0, epochs_run=len(history.val_loss),
+                    note=f"healing raised the validation loss ({before:.4f} -> {after:.4f} nats per row); kept the "
+                         "unhealed model")
+        return student, heal
     return healed, heal
+
+
+def validation_nll(bundle: TabularGPT, train: Any, fraction: float, seed: int) -> float:
+    """Mean NLL per row (nats) of ``bundle`` on the validation rows the distillation carves from ``train``."""
+    from fuseprune.data.table import split_frame
+    from fuseprune.tabular.loss import mean_row_nll
+
+    _, rows = split_frame(train, fraction, seed)
+    with torch.inference_mode():
+        return mean_row_nll(bundle.model, bundle.codec.encode(rows), bundle.codec)
 
 
 def speed_batch(config: ExploreConfig, teacher: TabularGPT) -> int:

@@ -24,6 +24,8 @@ from fuseprune.outputs import REPORT, output_folder
 REPORT_FOLDER = "report"
 #: A speed-up below this counts as "no faster" (timing noise of alternating runs).
 NO_FASTER = 1.05
+#: Faster candidates below the target named in the choice (the table lists them all).
+MAX_FASTER = 5
 Record = dict[str, Any]
 
 
@@ -116,7 +118,18 @@ def _choice(config: ExploreConfig, rows: list[Record], chosen: str | None, best:
         text.append(f"The fastest depth-only model at the target, `{fastest['candidate']}`, reaches "
                     f"{fastest['speedup']:.2f}x; the chosen one is {row['speedup'] / fastest['speedup']:.2f}x "
                     "as fast as that.")
-    return text
+    return text + _faster_but_short(config, candidates, row)
+
+
+def _faster_but_short(config: ExploreConfig, candidates: list[Record], chosen: Record) -> list[str]:
+    """Why the choice is not faster: each faster candidate, fastest first, with the quality it lost."""
+    faster = sorted((r for r in candidates if r["speedup"] > chosen["speedup"]), key=lambda r: -r["speedup"])
+    if not faster:
+        return []
+    shown = ", ".join(f"`{r['candidate']}` ({r['speedup']:.2f}x, quality ratio {r['quality_ratio']:.4f})"
+                      for r in faster[:MAX_FASTER])
+    more = f" and {len(faster) - MAX_FASTER} more" if len(faster) > MAX_FASTER else ""
+    return ["", f"Faster candidates fell below {config.target_quality:g} of the teacher's quality: {shown}{more}."]
 
 
 def _row(row: Record, teacher: Record) -> str:

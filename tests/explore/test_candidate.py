@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
+from fuseprune.compress import apply_plan
 from fuseprune.compress.sparsity import prunable_weights
+from fuseprune.explore import candidate
 from fuseprune.explore.candidate import build
 from fuseprune.explore.config import ExploreConfig
 from fuseprune.explore.grid import Candidate
@@ -35,7 +38,7 @@ def test_healing_keeps_the_zeros_of_a_sparsity_step(tiny_bundle, train):
 
 def test_int8_comes_after_healing_and_the_whole_plan_is_recorded(tiny_bundle, train):
     bundle, plan, heal = build(config(), Candidate((DEPTH, ("int8", ()))), tiny_bundle, train)
-    assert heal["epochs"] == 1
+    assert heal["epochs"] == 1 and heal["val_loss"] < heal["unhealed_val_loss"]  # kept because it helped
     assert plan.order == ("depth", "int8")
     assert bundle.info["compression"]["order"] == ["depth", "int8"]
     assert bundle.model.config.n_layer == 1
@@ -47,3 +50,15 @@ def test_nothing_to_heal_without_a_trainable_step_or_with_healing_off(tiny_bundl
     assert heal == {"epochs": 0, "seconds": 0.0, "note": "no trainable step"}
     _, _, heal = build(config(heal_epochs=0), Candidate((DEPTH,)), tiny_bundle, train)
     assert heal["epochs"] == 0 and heal["note"] == "healing off (--heal-epochs 0)"
+
+
+def test_a_healing_that_raises_the_validation_loss_is_not_kept(tiny_bundle, train, monkeypatch):
+    losses = iter([1.0, 1.5])  # the unhealed model's validation loss, then the healed one's
+    monkeypatch.setattr(candidate, "validation_nll", lambda *args: next(losses))
+    bundle, plan, heal = build(config(), Candidate((DEPTH,)), tiny_bundle, train)
+    assert heal["epochs"] == 0 and heal["epochs_run"] == 1
+    assert heal["note"] == ("healing raised the validation loss (1.0000 -> 1.5000 nats per row); kept the unhealed "
+                            "model")
+    unhealed = apply_plan(tiny_bundle, plan)  # the same layer removed, never distilled
+    for name, value in unhealed.model.state_dict().items():
+        assert torch.equal(bundle.model.state_dict()[name], value), name

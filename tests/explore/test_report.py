@@ -33,6 +33,9 @@ def test_every_candidate_is_listed_with_its_ratios(tmp_path):
     assert "| `sparsity(sparsity=0.5)` | no | 0.7900 | 0.9875 | 1.01x |" in text
     assert "saves bytes or parameters, not time" in text.split("sparsity(sparsity=0.5)` |")[1].splitlines()[0]
     assert "**`depth(remove=3,strategy=tail)`**, quality ratio 0.9950, **2.00x**" in text
+    # why nothing faster was chosen: +int8 ran at 3x but kept 0.70 / 0.80 = 0.875 of the quality
+    assert ("Faster candidates fell below 0.99 of the teacher's quality: `depth(remove=3,strategy=tail)+int8` "
+            "(3.00x, quality ratio 0.8750).") in text
     rows = [json.loads(line) for line in (tmp_path / "report" / "candidates.jsonl").read_text().splitlines()]
     assert [r["candidate"] for r in rows] == ["teacher", *sorted(set(RECORDS) - {"teacher"})]
     flags = {r["candidate"]: (r["on_speed_frontier"], r["on_size_frontier"]) for r in rows[1:]}
@@ -46,3 +49,11 @@ def test_none_reaching_the_target_is_said_plainly(tmp_path):
     text = write_report(tmp_path, config, RECORDS, None, None).read_text()
     assert ("**No candidate reached 1 of the teacher's quality.** The closest was `depth(remove=3,strategy=tail)` "
             "at 0.9950 (2.00x the teacher's rows/s); no model was saved.") in text
+
+
+def test_the_fastest_candidate_names_no_faster_ones(tmp_path):
+    config = ExploreConfig(model="m", data="d", methods=("depth", "int8"), target_quality=0.8)
+    # at 0.8 the +int8 candidate (0.875) is the fastest at the target: nothing faster to explain
+    text = write_report(tmp_path, config, RECORDS, "depth(remove=3,strategy=tail)+int8", tmp_path / "best").read_text()
+    assert "**`depth(remove=3,strategy=tail)+int8`**, quality ratio 0.8750, **3.00x**" in text
+    assert "Faster candidates" not in text
