@@ -90,6 +90,15 @@ def sweep(config: ExploreConfig, teacher: TabularGPT, train: Any, holdout: Any, 
     return rows
 
 
+def label_of(method: str, options: dict[str, Any]) -> str:
+    """``depth remove 3 (tail)``, ``sparsity 0.5``, ``svd fraction 0.25``, ``tt rank 8``, ``int8``."""
+    if method == "depth":
+        return f"depth remove {options['remove']} ({options['strategy']})"
+    if method == "sparsity":
+        return f"sparsity {options['sparsity']:g}"
+    return " ".join([method, *(f"{k} {v:g}" for k, v in options.items())])
+
+
 def factorisations(config: ExploreConfig, teacher: TabularGPT, train: Any, holdout: Any,
                    args: argparse.Namespace) -> tuple[list, list[str]]:
     """Every factorisation (and int8): quality, compression ratio and rows/s beside the teacher's in one run."""
@@ -103,8 +112,7 @@ def factorisations(config: ExploreConfig, teacher: TabularGPT, train: Any, holdo
     skipped = sorted({m for m, _ in wanted if m not in COMPRESSIONS})
     models = []
     for method, options in [(m, o) for m, o in wanted if m in COMPRESSIONS]:
-        label = " ".join([method, *(f"{k} {v:g}" if isinstance(v, float | int) else f"{k} {v}"
-                                    for k, v in options.items())])
+        label = label_of(method, options)
         STATUS.log(f"building {label}")
         bundle, plan, _ = build(config, one(method, **options), teacher, train)
         quality = quality_of(config, bundle, train, holdout, ceiling=False)

@@ -69,7 +69,8 @@ def cmd_compress(args: argparse.Namespace) -> None:
     try:
         with sigterm_raises():
             summary = run_search(config, args.out, backend=args.backend, jobs=args.jobs, ray_address=args.ray_address,
-                                 keep_models=args.keep_models, progress=None if args.json else GridDisplay())
+                                 threads=args.threads or default_threads(args.jobs), keep_models=args.keep_models,
+                                 progress=None if args.json else GridDisplay())
     except Terminated:
         err.print(f"terminated (SIGTERM): workers stopped; every measured candidate is in {args.out}, run the same "
                   "command again to resume.", highlight=False, soft_wrap=True)
@@ -85,6 +86,13 @@ def cmd_compress(args: argparse.Namespace) -> None:
         ("chosen", summary.chosen or f"none reached {config.target_quality:g} of the teacher's quality"),
         ("saved to", summary.best or "-"), ("report", summary.report or "-"), ("wall time", f"{minutes:.1f} min")]
     emit(args, payload, lambda: table("compression search", ["", ""], rows))
+
+
+def default_threads(jobs: int) -> int:
+    """Torch threads per candidate when not given: this machine's cores shared by the ``jobs`` at once."""
+    import os
+
+    return max(1, (os.cpu_count() or 1) // jobs)
 
 
 def _recorded_data(model: str) -> str:
@@ -114,6 +122,9 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
                                                 "model goes to OUT/best, the report to OUT/report")
     p.add_argument("--jobs", type=integer(1, 256), default=1, help="candidates measured at once, at most 256 "
                                                                    "(default: 1; rows/s is fairest with 1)")
+    p.add_argument("--threads", type=integer(0, 1024), default=0,
+                   help="torch threads of each candidate's work, rows/s included (default 0: the machine's cores "
+                        "divided by --jobs); speed-ups depend on it, so compare folders measured alike")
     p.add_argument("--backend", default="local", help="local (worker processes) or ray (default: local)")
     p.add_argument("--ray-address", help="host:port of an existing Ray cluster (default: start a local one)")
     p.add_argument("--keep-models", action="store_true",

@@ -16,7 +16,7 @@ Each task returns one record::
     {"candidate", "steps", "order", "healed", "heal", "quality", "quality_std", "quality_per_seed",
      "diagnostic", "holdout_nll", "parameters", "nonzero_parameters", "bytes_on_disk",
      "rows_per_second", "teacher_rows_per_second", "speed_runs", "teacher_speed_runs",
-     "speed_batch_size", "kept", "seconds"}
+     "speed_batch_size", "threads", "kept", "seconds"}
 
 Rows/s of the candidate and of the teacher are timed in alternating runs in
 the same process, at the same batch size, so their ratio holds even when the
@@ -88,9 +88,11 @@ def execute(task: Task) -> list[Record]:
     teacher = TabularGPT.load(config.model, verify=False)
     train, holdout = split_of(teacher, load_teacher_table(teacher, config.data))
     if task.candidate is None:
-        return [measure_teacher(config, teacher, train, holdout)]
-    store = CandidateStore(task.folder)
-    return [measure_candidate(config, task.candidate, teacher, train, holdout, store, task.teacher_quality)]
+        record = measure_teacher(config, teacher, train, holdout)
+    else:
+        store = CandidateStore(task.folder)
+        record = measure_candidate(config, task.candidate, teacher, train, holdout, store, task.teacher_quality)
+    return [{**record, "threads": task.threads}]
 
 
 def load_teacher_table(teacher: TabularGPT, data: str) -> Any:

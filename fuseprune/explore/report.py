@@ -76,7 +76,8 @@ def markdown(config: ExploreConfig, rows: list[Record], chosen: str | None, best
         "# Compression search", "",
         f"Teacher `{config.model}` on `{config.data}`: SDMetrics quality {teacher['quality']:.4f}"
         + (f" (real rows: {teacher['ceiling']:.4f})" if teacher.get("ceiling") is not None else "")
-        + f", {teacher['rows_per_second']:,.0f} rows/s at batch {teacher['speed_batch_size']}, "
+        + f", {teacher['rows_per_second']:,.0f} rows/s at batch {teacher['speed_batch_size']}"
+          f"{_threads(rows)}, "
           f"{teacher['bytes_on_disk']:,} bytes on disk.",
         f"Methods: {', '.join(config.methods)}; target: {config.target_quality:g} of the teacher's quality "
         f"(at least {config.target_quality * teacher['quality']:.4f}); healing: at most {config.heal_epochs} "
@@ -97,6 +98,15 @@ def markdown(config: ExploreConfig, rows: list[Record], chosen: str | None, best
     return "\n".join(lines)
 
 
+def _threads(rows: list[Record]) -> str:
+    """`` on 2 threads`` (``threads`` 1, 2 when a resumed folder mixes them; nothing in folders that predate it)."""
+    found = sorted({row["threads"] for row in rows if row.get("threads")})
+    if not found:
+        return ""
+    return f" on {', '.join(map(str, found))} thread{'s' if found != [1] else ''}" + (
+        " (mixed: speed-ups are measured per candidate)" if len(found) > 1 else "")
+
+
 def _choice(config: ExploreConfig, rows: list[Record], chosen: str | None, best: Path | None) -> list[str]:
     candidates = rows[1:]
     if chosen is None:
@@ -111,13 +121,17 @@ def _choice(config: ExploreConfig, rows: list[Record], chosen: str | None, best:
             f"{row['quality_ratio']:.4f}, **{row['speedup']:.2f}x** the teacher's rows/s, "
             f"{row['size_ratio']:.2f} of its bytes on disk; saved to `{best}`." if best else
             f"The fastest candidate at or above the target: **`{chosen}`** (its folder was not kept)."]
-    depth_only = [r for r in candidates if mix_of(r["candidate"]) == "depth"
-                  and r["quality_ratio"] >= config.target_quality]
+    depth = [r for r in candidates if mix_of(r["candidate"]) == "depth"]
+    depth_only = [r for r in depth if r["quality_ratio"] >= config.target_quality]
     if depth_only and mix_of(chosen) != "depth":
         fastest = max(depth_only, key=lambda r: r["speedup"])
         text.append(f"The fastest depth-only model at the target, `{fastest['candidate']}`, reaches "
                     f"{fastest['speedup']:.2f}x; the chosen one is {row['speedup'] / fastest['speedup']:.2f}x "
                     "as fast as that.")
+    elif depth:
+        fastest = max(depth, key=lambda r: r["speedup"])
+        text.append(f"No depth-only model reached the target; the fastest, `{fastest['candidate']}`, reached "
+                    f"{fastest['speedup']:.2f}x at quality ratio {fastest['quality_ratio']:.4f}.")
     return text + _faster_but_short(config, candidates, row)
 
 

@@ -57,3 +57,12 @@ def test_the_fastest_candidate_names_no_faster_ones(tmp_path):
     text = write_report(tmp_path, config, RECORDS, "depth(remove=3,strategy=tail)+int8", tmp_path / "best").read_text()
     assert "**`depth(remove=3,strategy=tail)+int8`**, quality ratio 0.8750, **3.00x**" in text
     assert "Faster candidates" not in text
+
+
+def test_without_a_depth_only_model_at_the_target_the_fastest_depth_one_is_named(tmp_path):
+    records = {**RECORDS, "int8": record("int8", 0.80, 150.0, 100.0, 250, 500, healed=False)}
+    config = ExploreConfig(model="m", data="d", methods=("depth", "int8"), target_quality=0.999)
+    # depth keeps 0.995 < 0.999; int8 keeps 0.80 / 0.80 = 1 at 1.5x
+    text = write_report(tmp_path, config, records, "int8", tmp_path / "best").read_text()
+    assert ("No depth-only model reached the target; the fastest, `depth(remove=3,strategy=tail)`, reached 2.00x "
+            "at quality ratio 0.9950.") in text
