@@ -116,7 +116,7 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
                               "sparsity": numbers(0.0, 1.0, high_open=True), "svd": fraction, "tucker": ranks,
                               "tt": ranks, "combine": integer(0, 100), "heal_epochs": integer(0, 1000),
                               "heal_minutes": number(0.0), "quality_seeds": seeds,
-                              "speed_rows": integer(1, MAX_SPEED_ROWS), "speed_repeats": integer(1, 1000),
+                              "speed_rows": integer(0, MAX_SPEED_ROWS), "speed_repeats": integer(1, 1000),
                               "batch_size": integer(0, 1_000_000)})
     p.add_argument("--out", required=True, help="results folder (resumed if it holds the same search); the chosen "
                                                 "model goes to OUT/best, the report to OUT/report")

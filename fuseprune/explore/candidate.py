@@ -207,14 +207,15 @@ def speed_batch(config: ExploreConfig, teacher: TabularGPT) -> int:
 
 def timed_runs(config: ExploreConfig, bundles: list[TabularGPT], batch: int) -> list[list[float]]:
     """Rows/s of each bundle's sampling runs, timed in alternating rounds after one warm-up each."""
+    rows = config.speed_rows or batch
     for bundle in bundles:
-        sample_ids(bundle.model, bundle.codec, min(config.speed_rows, batch), seed=0, batch_size=batch)
+        sample_ids(bundle.model, bundle.codec, min(rows, batch), seed=0, batch_size=batch)
     runs: list[list[float]] = [[] for _ in bundles]
     for repeat in range(config.speed_repeats):
         for index, bundle in enumerate(bundles):
             start = time.perf_counter()
-            sample_ids(bundle.model, bundle.codec, config.speed_rows, seed=repeat, batch_size=batch)
-            runs[index].append(config.speed_rows / (time.perf_counter() - start))
+            sample_ids(bundle.model, bundle.codec, rows, seed=repeat, batch_size=batch)
+            runs[index].append(rows / (time.perf_counter() - start))
     return runs
 
 

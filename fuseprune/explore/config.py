@@ -50,7 +50,9 @@ class ExploreConfig(ConfigMixin):
         "help": "wall-clock budget of each candidate's healing in minutes (0 = no limit)"})
     quality_seeds: tuple[int, ...] = field(default=(0,), metadata={
         "help": "sampling seeds per quality figure, comma-separated"})
-    speed_rows: int = field(default=256, metadata={"help": "rows per timed sampling run, at most 100,000"})
+    speed_rows: int = field(default=0, metadata={
+        "help": "rows per timed sampling run, at most 100,000 (0 = one full batch: fewer rows than the batch "
+                "time a smaller batch, which flatters the compressed models)"})
     speed_repeats: int = field(default=3, metadata={
         "help": "timed runs of the candidate and the teacher each, alternating; rows/s is their median"})
     batch_size: int = field(default=0, metadata={
@@ -85,7 +87,7 @@ class ExploreConfig(ConfigMixin):
             raise ConfigError("`quality_seeds` must name at least one seed; got none.")
         for seed in self.quality_seeds:
             check_seed("quality_seeds", seed)
-        check_range("speed_rows", self.speed_rows, 1, 100_000)
+        check_range("speed_rows", self.speed_rows, 0, 100_000)
         check_range("speed_repeats", self.speed_repeats, 1, 1000)
         check_range("batch_size", self.batch_size, 0, 1_000_000)
         _check_strategy(self.depth_strategy)

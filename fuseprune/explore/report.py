@@ -86,8 +86,9 @@ def markdown(config: ExploreConfig, rows: list[Record], chosen: str | None, best
         "## Every candidate", "",
         "Quality is the mean over sampling seeds "
         f"({', '.join(map(str, config.quality_seeds))}); rows/s is the median of {config.speed_repeats} runs of "
-        f"{config.speed_rows} rows, the candidate's and the teacher's alternating in the same process at the same "
-        "batch, so *speed-up* is their ratio in one run. Frontier: S = quality vs speed-up, B = quality vs bytes.", "",
+        f"{config.speed_rows or teacher['speed_batch_size']} rows, the candidate's and the teacher's alternating "
+        "in the same process at the same batch, so *speed-up* is their ratio in one run. Frontier: S = quality vs "
+        "speed-up, B = quality vs bytes.", "",
         "| candidate | healed | quality | ratio | speed-up | rows/s | teacher rows/s | bytes | size ratio "
         "| non-zero params | frontier | note |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",

@@ -62,3 +62,15 @@ def test_a_healing_that_raises_the_validation_loss_is_not_kept(tiny_bundle, trai
     unhealed = apply_plan(tiny_bundle, plan)  # the same layer removed, never distilled
     for name, value in unhealed.model.state_dict().items():
         assert torch.equal(bundle.model.state_dict()[name], value), name
+
+
+def test_speed_rows_zero_times_one_full_batch(tiny_bundle, monkeypatch):
+    calls = []
+    monkeypatch.setattr(candidate, "sample_ids", lambda model, codec, rows, seed, batch_size: calls.append(
+        (rows, batch_size)))
+    runs = candidate.timed_runs(config(speed_rows=0, speed_repeats=2), [tiny_bundle], batch=8)
+    assert calls == [(8, 8), (8, 8), (8, 8)]  # the warm-up, then two timed runs of one batch each
+    assert len(runs[0]) == 2
+    calls.clear()
+    candidate.timed_runs(config(speed_rows=20, speed_repeats=1), [tiny_bundle], batch=8)
+    assert calls == [(8, 8), (20, 8)]  # the warm-up is one batch at most
