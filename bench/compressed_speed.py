@@ -63,8 +63,6 @@ def main() -> int:
     args = arguments()
     quiet()
     reasons = announce_load(args.max_load, args.force, STATUS)
-    if reasons and not args.force:
-        return 3
     teacher = TabularGPT.load(args.teacher)
     models = [(name, load_compressed(folder)) for name, folder in args.model]
     config = ExploreConfig(model=args.teacher, speed_rows=args.rows, speed_repeats=args.rounds,

@@ -37,7 +37,8 @@ def busy_reasons(max_load: float, max_process_cpu: float = 10.0, window: float =
 def announce_load(max_load: float, force: bool, status: Any) -> list[str]:
     """Say on ``status`` (a rich console) whether the machine is idle; return why it is busy (empty: idle).
 
-    A benchmark stops on a busy machine unless ``force``, in which case its figures are marked busy.
+    A benchmark stops on a busy machine (``SystemExit(3)``) unless ``force``, in which case it goes on and
+    its figures are marked busy.
     """
     reasons = busy_reasons(max_load)
     if not reasons:
@@ -47,6 +48,8 @@ def announce_load(max_load: float, force: bool, status: Any) -> list[str]:
                  "refusing to benchmark on a busy machine (use --force to run anyway):")
     for reason in reasons:
         status.print(f"  {reason}")
+    if not force:
+        raise SystemExit(3)
     return reasons
 
 
