@@ -140,7 +140,8 @@ def _faster_but_short(config: ExploreConfig, candidates: list[Record], chosen: R
     """Why the choice is not faster: each faster candidate, fastest first, with the quality it lost."""
     faster = sorted((r for r in candidates if r["speedup"] > chosen["speedup"]), key=lambda r: -r["speedup"])
     if not faster:
-        return []
+        return ["", "No candidate of this search was faster, at any quality: a faster model needs other methods or "
+                    "stronger settings (more layers removed, lower ranks), which would have to keep the target."]
     shown = ", ".join(f"`{r['candidate']}` ({r['speedup']:.2f}x, quality ratio {r['quality_ratio']:.4f})"
                       for r in faster[:MAX_FASTER])
     more = f" and {len(faster) - MAX_FASTER} more" if len(faster) > MAX_FASTER else ""

@@ -57,6 +57,7 @@ def test_the_fastest_candidate_names_no_faster_ones(tmp_path):
     text = write_report(tmp_path, config, RECORDS, "depth(remove=3,strategy=tail)+int8", tmp_path / "best").read_text()
     assert "**`depth(remove=3,strategy=tail)+int8`**, quality ratio 0.8750, **3.00x**" in text
     assert "Faster candidates" not in text
+    assert "No candidate of this search was faster, at any quality" in text
 
 
 def test_without_a_depth_only_model_at_the_target_the_fastest_depth_one_is_named(tmp_path):
