@@ -2,7 +2,7 @@
 
 `fuseprune compress` times every candidate beside the teacher on the threads it
 was given (one per candidate with ``--jobs 2`` on two cores, two with one job),
-in short runs (``--speed-rows`` 256, three repeats). This benchmark re-times the
+in three runs of one batch each (``--speed-repeats``). This benchmark re-times the
 models a search chose (or any saved folders: compressed ones through
 ``load_compressed``, plain ones too) beside the teacher in ONE process, for each
 thread count in turn, alternating rounds at the same batch, with more rows and

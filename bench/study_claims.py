@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from fuseprune.compare import ResultStore, analysis
+from fuseprune.compare.report import markdown_table
 from fuseprune.compare.stats import paired_comparison
 from fuseprune.compare.subset_tables import read_tables
 
@@ -98,15 +99,6 @@ def summary(frame: pd.DataFrame, against: str = "tail") -> pd.DataFrame:
     return result.sort_values("regret_at_half") if "regret_at_half" in result else result
 
 
-def markdown(table: pd.DataFrame) -> str:
-    """``table`` as a markdown table, numbers to four decimals."""
-    rows = ["| strategy | " + " | ".join(table.columns) + " |", "|" + "---|" * (len(table.columns) + 1)]
-    for name, row in table.iterrows():
-        cells = [f"{v:.4f}" if isinstance(v, float) else str(v) for v in row]
-        rows.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(rows)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Print (and optionally write) the claims of the results folder given on the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -125,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             if key not in ("claim", "verdict"):
                 print(f"  {key}: {value}")
     table = summary(frame)
-    print(markdown(table))
+    print(markdown_table(table, "{:.4f}", corner="strategy"))
     if args.json:
         payload = {"claims": claims, "summary": json.loads(table.to_json(orient="index"))}
         Path(args.json).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")

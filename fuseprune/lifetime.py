@@ -41,6 +41,11 @@ class Terminated(KeyboardInterrupt):
     """The process received SIGTERM (raised in the main thread, like KeyboardInterrupt for SIGINT)."""
 
 
+def threads_per_job(jobs: int) -> int:
+    """Torch threads of each of ``jobs`` worker processes at once: the machine's cores shared out, at least 1."""
+    return max(1, (os.cpu_count() or 1) // jobs)
+
+
 def die_with_parent(parent: int, interval: float = WATCH_INTERVAL) -> None:
     """Make this process exit when ``parent`` (its parent's pid) dies; exits at once if it already has."""
     if sys.platform.startswith("linux"):

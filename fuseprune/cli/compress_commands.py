@@ -58,7 +58,7 @@ def cmd_compress(args: argparse.Namespace) -> None:
     """Run (or resume) a compression search on a teacher; save the fastest model at the target quality."""
     from fuseprune.cli.compare_commands import GridDisplay
     from fuseprune.explore.runner import run_search
-    from fuseprune.lifetime import Terminated, sigterm_raises
+    from fuseprune.lifetime import Terminated, sigterm_raises, threads_per_job
     from fuseprune.outputs import COMPRESSION, check_folder
 
     check_folder(args.out, COMPRESSION, option="--out")
@@ -69,7 +69,7 @@ def cmd_compress(args: argparse.Namespace) -> None:
     try:
         with sigterm_raises():
             summary = run_search(config, args.out, backend=args.backend, jobs=args.jobs, ray_address=args.ray_address,
-                                 threads=args.threads or default_threads(args.jobs), keep_models=args.keep_models,
+                                 threads=args.threads or threads_per_job(args.jobs), keep_models=args.keep_models,
                                  progress=None if args.json else GridDisplay())
     except Terminated:
         err.print(f"terminated (SIGTERM): workers stopped; every measured candidate is in {args.out}, run the same "
@@ -86,13 +86,6 @@ def cmd_compress(args: argparse.Namespace) -> None:
         ("chosen", summary.chosen or f"none reached {config.target_quality:g} of the teacher's quality"),
         ("saved to", summary.best or "-"), ("report", summary.report or "-"), ("wall time", f"{minutes:.1f} min")]
     emit(args, payload, lambda: table("compression search", ["", ""], rows))
-
-
-def default_threads(jobs: int) -> int:
-    """Torch threads per candidate when not given: this machine's cores shared by the ``jobs`` at once."""
-    import os
-
-    return max(1, (os.cpu_count() or 1) // jobs)
 
 
 def _recorded_data(model: str) -> str:

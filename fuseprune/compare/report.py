@@ -216,7 +216,7 @@ def _markdown(store: ResultStore, report: Report, separated: dict[str, pd.Series
     lines += [INTRO, "## Winner counts", "",
               "Data sets on which a strategy is best with a lead the paired test over teacher seeds confirms "
               "against every other strategy; the last row counts the data sets where none is.", "",
-              _table(_counts(report), "{:d}"), "", *_verdict_sections(report),
+              markdown_table(_counts(report), "{:d}"), "", *_verdict_sections(report),
               "## Curves", "", "![quality and holdout NLL against layers removed](curves.png)", ""]
     if has_distilled:
         lines += ["![the same after a short distillation at each step](curves_distilled.png)", ""]
@@ -224,9 +224,9 @@ def _markdown(store: ResultStore, report: Report, separated: dict[str, pd.Series
               "## Rank correlation with the oracle", "",
               "Spearman correlation of each strategy's ranking of the intact teacher with the measured impact "
               "of removing each layer alone (mean over seeds).", "",
-              _table(_with_mean(report.tables["rank_correlation"]).T, "{:.3f}"), "",
+              markdown_table(_with_mean(report.tables["rank_correlation"]).T, "{:.3f}"), "",
               "![removal rank of each layer by each strategy](layer_ranks.png)", "",
-              "## Wall time per strategy", "", _table(report.tables["wall_time"], "{:.3f}"), "",
+              "## Wall time per strategy", "", markdown_table(report.tables["wall_time"], "{:.3f}"), "",
               "Tables as CSV: `tables/`."]
     return "\n".join(lines) + "\n"
 
@@ -238,7 +238,7 @@ def _verdict_sections(report: Report) -> list[str]:
         if not verdicts.empty:
             lines += [f"## {title}", "", f"{reading} (p: Wilcoxon signed-rank; n: (data set, seed) pairs). "
                       "Differences with their bootstrap intervals: `tables/head_to_head.csv`.", "",
-                      _table(verdicts, "{}"), ""]
+                      markdown_table(verdicts, "{}"), ""]
     return lines
 
 
@@ -256,7 +256,7 @@ def _criterion_sections(report: Report, separated: dict[str, pd.Series]) -> list
             "",
             "A separated winner per data set in bold (none: a tie); the last column is the mean over data sets.",
             "",
-            _table(table, "{:.4f}", bold=_won_by(winners)),
+            markdown_table(table, "{:.4f}", bold=_won_by(winners)),
             "",
         ]
     for name, title in (("fusion_rf_vs_best_signal", "quality AUC"), ("fusion_rf_vs_best_signal_nll", "NLL AUC")):
@@ -264,7 +264,7 @@ def _criterion_sections(report: Report, separated: dict[str, pd.Series]) -> list
         if not table.empty:
             lines += [f"## Forest fusion against the best single signal ({title})", "",
                       "The signal with the best mean on each data set, chosen after the fact (which favours it); "
-                      "the verdict pairs the teacher seeds.", "", _table(table, "{:.4f}"), ""]
+                      "the verdict pairs the teacher seeds.", "", markdown_table(table, "{:.4f}"), ""]
     return lines
 
 
@@ -276,7 +276,8 @@ def _extra_sections(report: Report, extra: list[str]) -> list[str]:
              "(or other real rows, for privacy) in the generator's place. Their verdicts against random "
              "and forest fusion are in the head-to-head tables above.", ""]
     for name in extra:
-        lines += [f"### {figure_label(name.removesuffix('_at_half'))}", "", _table(report.tables[name], "{:.4f}"), ""]
+        lines += [f"### {figure_label(name.removesuffix('_at_half'))}", "",
+                  markdown_table(report.tables[name], "{:.4f}"), ""]
     return lines
 
 
@@ -289,9 +290,13 @@ def _won_by(winners: pd.Series) -> Callable[[Any, Any], bool]:
     return lambda strategy, dataset: bool(winners.get(dataset) == strategy)
 
 
-def _table(table: pd.DataFrame, number: str, bold: Callable[[Any, Any], bool] | None = None) -> str:
-    """A markdown table; ``bold(row, column)`` marks cells to emphasise."""
-    header = ["", *map(str, table.columns)]
+def markdown_table(table: pd.DataFrame, number: str, bold: Callable[[Any, Any], bool] | None = None,
+                   corner: str = "") -> str:
+    """A markdown table of ``table``, its index first (headed ``corner``); ``bold(row, column)`` marks cells.
+
+    Numbers take the ``number`` format, booleans read yes/no and NaN a dash.
+    """
+    header = [corner, *map(str, table.columns)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for index, row in table.iterrows():
         cells = [str(index)]

@@ -8,7 +8,6 @@ asked for. Workers load the model from its saved folder once and keep it.
 from __future__ import annotations
 
 import logging
-import os
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from fuseprune.errors import ConfigError, FusepruneError
+from fuseprune.lifetime import threads_per_job
 from fuseprune.registry import Registry
 from fuseprune.tabular.codec import load_codec
 from fuseprune.tabular.interface import Codec
@@ -98,7 +98,7 @@ class ChunkRunner(ABC):
         self.jobs = config.jobs
         self.settings = {"seed": config.seed, "batch_size": config.batch_size or None,
                          "temperature": config.temperature}
-        self.threads = max(1, (os.cpu_count() or 1) // self.jobs)
+        self.threads = threads_per_job(self.jobs)
 
     @abstractmethod
     def run(self, chunks: Iterable[Chunk]) -> Iterator[tuple[Chunk, np.ndarray]]:

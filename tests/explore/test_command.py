@@ -29,7 +29,7 @@ def test_the_command_saves_the_chosen_model_and_resumes(tiny_model_dir, tmp_path
 
 
 def test_threads_default_to_the_cores_shared_by_the_jobs(monkeypatch):
-    from fuseprune.cli.compress_commands import default_threads
+    from fuseprune.lifetime import threads_per_job as default_threads
 
     monkeypatch.setattr("os.cpu_count", lambda: 8)
     assert (default_threads(1), default_threads(3), default_threads(16)) == (8, 2, 1)
